@@ -1,0 +1,13 @@
+import Link from 'next/link';
+
+export default function NotFound() {
+  return (
+    <main className="auth-page">
+      <div className="auth-card">
+        <h1>Not found</h1>
+        <p>This page does not exist, or it is not yours.</p>
+        <Link className="button" href="/chat">Back to your chats</Link>
+      </div>
+    </main>
+  );
+}

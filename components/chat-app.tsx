@@ -1,0 +1,177 @@
+'use client';
+
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import Link from 'next/link';
+import { useRouter } from 'next/navigation';
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { MAX_MESSAGE_LENGTH } from '@/lib/limits';
+import { ResultView } from './result-view';
+import { useTRPC } from './trpc';
+
+interface ChatAppProps {
+  user: { id: string; email: string; name: string };
+  chatId: string | null;
+}
+
+export function ChatApp({ user, chatId }: ChatAppProps) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const chats = useQuery(trpc.chat.list.queryOptions());
+  const tables = useQuery(trpc.chat.tables.queryOptions());
+  const messages = useQuery({ ...trpc.chat.messages.queryOptions({ chatId: chatId ?? '' }), enabled: chatId !== null });
+  const [draft, setDraft] = useState('');
+  const [pendingText, setPendingText] = useState<string | null>(null);
+  const threadEnd = useRef<HTMLDivElement>(null);
+
+  const send = useMutation(
+    trpc.chat.send.mutationOptions({
+      onSuccess: (result) => {
+        const key = trpc.chat.messages.queryKey({ chatId: result.chatId });
+        queryClient.setQueryData(key, (previous) => [...(previous ?? []), ...result.messages]);
+        void queryClient.invalidateQueries({ queryKey: trpc.chat.list.queryKey() });
+        if (result.chatId !== chatId) router.push(`/chat/${result.chatId}`);
+      },
+      onSettled: () => setPendingText(null),
+    }),
+  );
+  const signOut = useMutation(
+    trpc.auth.signOut.mutationOptions({
+      onSuccess: () => {
+        queryClient.clear();
+        router.replace('/sign-in');
+        router.refresh();
+      },
+    }),
+  );
+
+  const thread = chatId ? (messages.data ?? []) : [];
+  useEffect(() => {
+    threadEnd.current?.scrollIntoView({ block: 'end' });
+  }, [thread.length, pendingText]);
+
+  function submit(text: string) {
+    const trimmed = text.trim();
+    if (!trimmed || send.isPending) return;
+    setPendingText(trimmed);
+    setDraft('');
+    send.mutate({ chatId, text: trimmed });
+  }
+
+  function onSubmit(event: FormEvent) {
+    event.preventDefault();
+    submit(draft);
+  }
+
+  function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
+    if (event.key === 'Enter' && !event.shiftKey) {
+      event.preventDefault();
+      submit(draft);
+    }
+  }
+
+  const tooLong = draft.length > MAX_MESSAGE_LENGTH;
+  const starters = (tables.data ?? []).slice(0, 4).map((table) => `show ${table}`);
+
+  return (
+    <div className="app">
+      <aside className="sidebar" aria-label="Chats">
+        <div className="brand">
+          <span className="brand-mark" aria-hidden="true">⇪</span> Askport
+        </div>
+        <Link className="button primary new-chat" href="/chat">
+          + New chat
+        </Link>
+        <nav className="chat-list">
+          {chats.isPending && <p className="muted">Loading chats…</p>}
+          {chats.data?.length === 0 && <p className="muted">No chats yet.</p>}
+          {chats.data?.map((chat) => (
+            <Link key={chat.id} href={`/chat/${chat.id}`} className={chat.id === chatId ? 'chat-link active' : 'chat-link'} aria-current={chat.id === chatId ? 'page' : undefined}>
+              {chat.title}
+            </Link>
+          ))}
+        </nav>
+        <div className="account">
+          <span className="account-name" title={user.email}>
+            {user.name}
+          </span>
+          <button type="button" className="link-button" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
+            Sign out
+          </button>
+        </div>
+      </aside>
+
+      <main className="chat">
+        <div className="thread" aria-live="polite">
+          {chatId === null && (
+            <div className="message assistant welcome">
+              <p>
+                Hi {user.name.split(' ')[0]}! Ask me about your data: type SQL (<code>SELECT …</code>) or ask me to show a table. Every answer can be downloaded as CSV or JSON.
+              </p>
+              {starters.length > 0 && (
+                <div className="chips" role="group" aria-label="Try one of these">
+                  {starters.map((starter) => (
+                    <button key={starter} type="button" className="chip" onClick={() => submit(starter)} disabled={send.isPending}>
+                      {starter}
+                    </button>
+                  ))}
+                </div>
+              )}
+            </div>
+          )}
+          {chatId !== null && messages.isPending && <div className="skeleton" aria-label="Loading messages" />}
+          {messages.error && chatId !== null && (
+            <p className="message assistant error" role="alert">
+              {messages.error.message}
+            </p>
+          )}
+          {thread.map((message) => (
+            <div key={message.id} className={`message ${message.role}${message.payload?.kind === 'error' ? ' error' : ''}`}>
+              <p className="message-text">{message.content}</p>
+              {message.payload?.kind === 'result' && <ResultView result={message.payload} />}
+            </div>
+          ))}
+          {pendingText && (
+            <>
+              <div className="message user pending">
+                <p className="message-text">{pendingText}</p>
+              </div>
+              <div className="message assistant thinking" role="status">
+                <span className="dots" aria-hidden="true" /> Working on it…
+              </div>
+            </>
+          )}
+          {send.error && (
+            <p className="message assistant error" role="alert">
+              {send.error.message}
+            </p>
+          )}
+          <div ref={threadEnd} />
+        </div>
+
+        <form className="composer" onSubmit={onSubmit}>
+          <label htmlFor="composer-input" className="visually-hidden">
+            Message
+          </label>
+          <textarea
+            id="composer-input"
+            name="message"
+            placeholder='Ask or type SQL — e.g. "show orders"'
+            rows={2}
+            value={draft}
+            onChange={(event) => setDraft(event.target.value)}
+            onKeyDown={onKeyDown}
+            aria-invalid={tooLong}
+            aria-describedby="composer-hint"
+          />
+          <button className="button primary" type="submit" disabled={send.isPending || draft.trim().length === 0 || tooLong}>
+            {send.isPending ? 'Running…' : 'Send'}
+          </button>
+          <p id="composer-hint" className={tooLong ? 'composer-hint over' : 'composer-hint'}>
+            {tooLong ? `Too long: ${draft.length.toLocaleString('en-US')} of ${MAX_MESSAGE_LENGTH.toLocaleString('en-US')} characters.` : 'Enter to send · Shift+Enter for a new line'}
+          </p>
+        </form>
+      </main>
+    </div>
+  );
+}

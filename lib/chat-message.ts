@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { MAX_MESSAGE_LENGTH } from './limits';
+
+/** A preview cell as the browser receives it: big integers and exact decimals arrive as text. */
+export const previewCellSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+export type PreviewCell = z.infer<typeof previewCellSchema>;
+
+export const previewColumnSchema = z.object({ name: z.string(), numeric: z.boolean() });
+
+export const queryResultPayloadSchema = z.object({
+  kind: z.literal('result'),
+  queryRunId: z.string(),
+  position: z.number().int().positive(),
+  title: z.string(),
+  sql: z.string(),
+  columns: z.array(previewColumnSchema),
+  rows: z.array(z.array(previewCellSchema)),
+  totalRows: z.number().int().nonnegative(),
+});
+
+export const errorPayloadSchema = z.object({ kind: z.literal('error') });
+
+/** What an assistant message carries besides its text. Stored as JSON, validated on read. */
+export const messagePayloadSchema = z.discriminatedUnion('kind', [queryResultPayloadSchema, errorPayloadSchema]);
+export type MessagePayload = z.infer<typeof messagePayloadSchema>;
+export type QueryResultPayload = z.infer<typeof queryResultPayloadSchema>;
+
+export const chatMessageTextSchema = z
+  .string()
+  .trim()
+  .min(1, 'Type a message first.')
+  .max(MAX_MESSAGE_LENGTH, `Messages are limited to ${MAX_MESSAGE_LENGTH.toLocaleString('en-US')} characters.`);
+
+export const sendMessageInputSchema = z.object({
+  chatId: z.string().min(1).max(64).nullable(),
+  text: chatMessageTextSchema,
+});
+export type SendMessageInput = z.infer<typeof sendMessageInputSchema>;

@@ -1,0 +1,8 @@
+/** @type {import('next').NextConfig} */
+const nextConfig = {
+  // Native and driver packages load from node_modules at run time instead of being bundled.
+  serverExternalPackages: ['better-sqlite3', 'pg', 'pg-cursor', '@prisma/adapter-better-sqlite3', '@prisma/adapter-pg', 'node-sql-parser'],
+  poweredByHeader: false,
+  typedRoutes: false,
+};
+export default nextConfig;

@@ -1,0 +1,8 @@
+// Runs before the app starts: applies migrations, seeds demo data on first start, creates the demo
+// account on the embedded default. The app does the same lazily; doing it here makes the first page
+// load fast and surfaces configuration errors in the terminal.
+import { getAppServices } from '../services';
+
+const services = await getAppServices();
+await services.db.$disconnect();
+console.log('Askport is ready: database migrated, demo data in place.');

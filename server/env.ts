@@ -1,0 +1,51 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+// Every setting the server reads, validated once. Code reads getEnv(), never process.env.
+const envSchema = z.object({
+  ASKPORT_DATA_DIR: z.string().min(1).default('data'),
+  // App database: SQLite file (default data/app.db) or a postgres:// URL.
+  DATABASE_URL: z.string().min(1).optional(),
+  // Data source users query: SQLite file (default data/demo.db) or a postgres:// URL.
+  DATA_DATABASE_URL: z.string().min(1).optional(),
+  QUERY_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+  DEMO_EVENTS: z.coerce.number().int().nonnegative().default(20_000),
+  OPENAI_API_KEY: z.string().optional(),
+  OPENAI_BASE_URL: z.string().url().optional(),
+  OPENAI_MODEL: z.string().default('gpt-4o-mini'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+});
+
+export type Env = z.infer<typeof envSchema> & {
+  dataDir: string;
+  databaseUrl: string;
+  dataDatabaseUrl: string;
+};
+
+let cached: Env | undefined;
+
+export function getEnv(): Env {
+  if (cached) return cached;
+  const parsed = envSchema.safeParse(process.env);
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new Error(`Invalid environment: ${details}`);
+  }
+  const dataDir = path.resolve(parsed.data.ASKPORT_DATA_DIR);
+  cached = {
+    ...parsed.data,
+    dataDir,
+    databaseUrl: parsed.data.DATABASE_URL ?? `file:${path.join(dataDir, 'app.db')}`,
+    dataDatabaseUrl: parsed.data.DATA_DATABASE_URL ?? `file:${path.join(dataDir, 'demo.db')}`,
+  };
+  return cached;
+}
+
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url);
+}
+
+/** `file:relative/or/absolute.db` → absolute path. */
+export function sqlitePathFromUrl(url: string): string {
+  return path.resolve(url.replace(/^file:/, ''));
+}

@@ -1,0 +1,61 @@
+import { stringify } from 'csv-stringify/sync';
+import type { CellValue, QueryColumn } from '../query/data-source';
+import { csvCell, jsonValue } from './cells';
+import type { ExportFormat } from '@/lib/export-request';
+
+/**
+ * Turns batches of rows into text. Every batch ends on a row boundary and nothing depends on where
+ * batches split, so the bytes are the same whatever the batch size.
+ */
+export interface ExportEncoder {
+  start(): string;
+  batch(rows: CellValue[][]): string;
+  end(): string;
+}
+
+export interface EncoderOptions {
+  csvByteOrderMark: boolean;
+  neutraliseFormulas: boolean;
+}
+
+export const DEFAULT_ENCODER_OPTIONS: EncoderOptions = { csvByteOrderMark: false, neutraliseFormulas: true };
+
+export function createCsvEncoder(columns: QueryColumn[], options: EncoderOptions): ExportEncoder {
+  // RFC 4180: CRLF between records; fields with a comma, quote, CR or LF are quoted.
+  const csvOptions = { record_delimiter: 'windows', quoted_match: /[\r\n]/ } as const;
+  return {
+    start: () => (options.csvByteOrderMark ? '\ufeff' : '') + stringify([columns.map((column) => column.name)], csvOptions),
+    batch: (rows) => stringify(rows.map((row) => columns.map((column, index) => csvCell(row[index] ?? null, column.kind, options.neutraliseFormulas))), csvOptions),
+    end: () => '',
+  };
+}
+
+/** JSON object keys must differ: a second "id" becomes "id_2". */
+export function uniqueKeys(names: string[]): string[] {
+  const seen = new Set<string>();
+  return names.map((name) => {
+    let key = name;
+    for (let suffix = 2; seen.has(key); suffix++) key = `${name}_${suffix}`;
+    seen.add(key);
+    return key;
+  });
+}
+
+export function createJsonEncoder(columns: QueryColumn[]): ExportEncoder {
+  const keys = uniqueKeys(columns.map((column) => column.name)).map((key) => `${JSON.stringify(key)}:`);
+  let rowsWritten = 0;
+  const objectOf = (row: CellValue[]) => `{${columns.map((column, index) => keys[index] + jsonValue(row[index] ?? null, column.kind)).join(',')}}`;
+  return {
+    start: () => '[',
+    batch: (rows) => {
+      let text = '';
+      for (const row of rows) text += (rowsWritten++ === 0 ? '\n' : ',\n') + objectOf(row);
+      return text;
+    },
+    end: () => (rowsWritten === 0 ? ']\n' : '\n]\n'),
+  };
+}
+
+export function createEncoder(format: ExportFormat, columns: QueryColumn[], options: EncoderOptions): ExportEncoder {
+  return format === 'csv' ? createCsvEncoder(columns, options) : createJsonEncoder(columns);
+}

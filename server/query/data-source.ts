@@ -1,0 +1,71 @@
+import type { SqlDialect } from './guard';
+
+/** What a column holds, as far as the data source says; writers use it to keep numbers exact. */
+export type ColumnKind = 'integer' | 'decimal' | 'float' | 'boolean' | 'timestamp' | 'date' | 'text' | 'binary' | 'unknown';
+
+export interface QueryColumn {
+  name: string;
+  kind: ColumnKind;
+}
+
+/** A cell as it leaves a data source: bigint for integers beyond 2^53, strings for exact decimals. */
+export type CellValue = string | number | bigint | boolean | Date | Uint8Array | null;
+
+export interface QueryPreview {
+  columns: QueryColumn[];
+  rows: CellValue[][];
+  totalRows: number;
+}
+
+export interface RowStream extends AsyncIterable<CellValue[][]> {
+  columns: QueryColumn[];
+  /** Stops the cursor and releases the connection; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+export interface StreamOptions {
+  batchSize?: number;
+}
+
+/** The database users query. Opened read-only; never the app database. */
+export interface DataSource {
+  dialect: SqlDialect;
+  /** Tables users may query: the allow-list the SQL guard checks against. */
+  listTables(): Promise<string[]>;
+  /** The first `limit` rows and the total row count, from one snapshot. */
+  preview(sql: string, limit: number): Promise<QueryPreview>;
+  /** Every row, a batch at a time, pulled only as fast as the consumer reads. */
+  stream(sql: string, options?: StreamOptions): Promise<RowStream>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_BATCH_SIZE = 1_000;
+
+export class QueryTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`The query took longer than ${Math.round(timeoutMs / 1000)} s and was stopped.`);
+    this.name = 'QueryTimeoutError';
+  }
+}
+
+/** A database error that is safe to show: SQLite and PostgreSQL messages name columns, not secrets. */
+export class QueryExecutionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QueryExecutionError';
+  }
+}
+
+/** SQL declared type → column kind, using SQLite's affinity rules (which PostgreSQL names also fit). */
+export function kindFromDeclaredType(declared: string | null | undefined): ColumnKind {
+  if (!declared) return 'unknown';
+  const type = declared.toUpperCase();
+  if (type.includes('INT')) return 'integer';
+  if (type.includes('DEC') || type.includes('NUMERIC')) return 'decimal';
+  if (type.includes('REAL') || type.includes('FLOA') || type.includes('DOUB')) return 'float';
+  if (type.includes('BOOL')) return 'boolean';
+  if (type.includes('TIMESTAMP') || type.includes('DATETIME')) return 'timestamp';
+  if (type === 'DATE') return 'date';
+  if (type.includes('BLOB') || type.includes('BYTEA')) return 'binary';
+  return 'text';
+}

@@ -1,0 +1,145 @@
+import pg from 'pg';
+import Cursor from 'pg-cursor';
+import { DEFAULT_BATCH_SIZE, QueryExecutionError, QueryTimeoutError, type CellValue, type ColumnKind, type DataSource, type QueryColumn, type RowStream } from './data-source';
+
+// Reads run in a READ ONLY, REPEATABLE READ transaction (one snapshot for preview and count, or for a
+// whole export) with a statement timeout, through a server-side cursor a batch at a time.
+const KIND_BY_TYPE_OID: Record<number, ColumnKind> = {
+  16: 'boolean',
+  20: 'integer',
+  21: 'integer',
+  23: 'integer',
+  700: 'float',
+  701: 'float',
+  1700: 'decimal',
+  1082: 'date',
+  1114: 'timestamp',
+  1184: 'timestamp',
+  17: 'binary',
+  25: 'text',
+  1043: 'text',
+};
+
+const QUERY_CANCELED = '57014';
+
+// `date` stays its exact text; int8 and numeric stay strings (pg's default): nothing passes through a
+// float or a time zone shift.
+const typeParsers = {
+  getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 1082 ? (value: string) => value : pg.types.getTypeParser(oid, format)),
+} as pg.CustomTypesConfig;
+
+function openCursor(client: pg.PoolClient, sql: string): Cursor<CellValue[]> {
+  return client.query(new Cursor<CellValue[]>(sql, [], { rowMode: 'array', types: typeParsers }));
+}
+
+/** Reads up to `count` rows and the result's column descriptions. */
+function readBatch(cursor: Cursor<CellValue[]>, count: number): Promise<{ rows: CellValue[][]; fields: pg.FieldDef[] }> {
+  return new Promise((resolve, reject) => {
+    cursor.read(count, (error, rows, result) => (error ? reject(error) : resolve({ rows, fields: result?.fields ?? [] })));
+  });
+}
+
+function toColumns(fields: pg.FieldDef[]): QueryColumn[] {
+  return fields.map((field) => ({ name: field.name, kind: KIND_BY_TYPE_OID[field.dataTypeID] ?? 'unknown' }));
+}
+
+function toExecutionError(error: unknown, timeoutMs: number): Error {
+  if ((error as { code?: string }).code === QUERY_CANCELED) return new QueryTimeoutError(timeoutMs);
+  return new QueryExecutionError((error as Error).message);
+}
+
+export function createPostgresDataSource(connectionString: string, timeoutMs: number): DataSource {
+  const pool = new pg.Pool({ connectionString, max: 10, types: typeParsers });
+
+  async function beginReadOnly(): Promise<pg.PoolClient> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
+      return client;
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
+  }
+
+  async function finish(client: pg.PoolClient, failed: boolean): Promise<void> {
+    try {
+      await client.query(failed ? 'ROLLBACK' : 'COMMIT');
+      client.release();
+    } catch {
+      client.release(true);
+    }
+  }
+
+  return {
+    dialect: 'postgresql',
+
+    async listTables() {
+      const result = await pool.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name");
+      return result.rows.map((row) => row.table_name);
+    },
+
+    async preview(sql, limit) {
+      const client = await beginReadOnly();
+      let failed = true;
+      try {
+        const cursor = openCursor(client, sql);
+        const { rows, fields } = await readBatch(cursor, limit);
+        await cursor.close();
+        const count = await client.query<{ count: string }>(`SELECT count(*) AS count FROM (${sql}) AS askport_preview`);
+        failed = false;
+        return { columns: toColumns(fields), rows, totalRows: Number(count.rows[0]?.count ?? 0) };
+      } catch (error) {
+        throw toExecutionError(error, timeoutMs);
+      } finally {
+        await finish(client, failed);
+      }
+    },
+
+    async stream(sql, options = {}): Promise<RowStream> {
+      const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+      const client = await beginReadOnly();
+      const cursor = openCursor(client, sql);
+      let first: { rows: CellValue[][]; fields: pg.FieldDef[] };
+      try {
+        first = await readBatch(cursor, batchSize);
+      } catch (error) {
+        await finish(client, true);
+        throw toExecutionError(error, timeoutMs);
+      }
+      const columns = toColumns(first.fields);
+      let closed = false;
+      const close = async (failed = true) => {
+        if (closed) return;
+        closed = true;
+        await cursor.close().catch(() => undefined);
+        await finish(client, failed);
+      };
+      return {
+        columns,
+        close: () => close(),
+        async *[Symbol.asyncIterator]() {
+          let failed = true;
+          try {
+            let batch = first.rows;
+            while (batch.length > 0) {
+              yield batch;
+              if (batch.length < batchSize) break;
+              batch = await cursor.read(batchSize).catch((error: unknown) => {
+                throw toExecutionError(error, timeoutMs);
+              });
+            }
+            failed = false;
+          } finally {
+            await close(failed);
+          }
+        },
+      };
+    },
+
+    async close() {
+      await pool.end();
+    },
+  };
+}

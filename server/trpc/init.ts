@@ -1,0 +1,64 @@
+import { initTRPC, TRPCError } from '@trpc/server';
+import superjson from 'superjson';
+import { ZodError, z } from 'zod';
+import { sessionTokenFromCookieHeader, userForSessionToken, type SessionUser } from '../auth/service';
+import { InvalidRequestError, NotFoundError, UnauthenticatedError, UserFacingError } from '../errors';
+import { getAppServices, type AppServices } from '../services';
+
+export interface TrpcContext {
+  services: AppServices;
+  user: SessionUser | null;
+  sessionToken: string | undefined;
+  /** Response headers: auth procedures set the session cookie here. */
+  resHeaders: Headers;
+  secureCookies: boolean;
+}
+
+export async function createTrpcContext(options: { req: Request; resHeaders: Headers; services?: AppServices }): Promise<TrpcContext> {
+  const services = options.services ?? (await getAppServices());
+  const sessionToken = sessionTokenFromCookieHeader(options.req.headers.get('cookie'));
+  const forwardedProto = options.req.headers.get('x-forwarded-proto');
+  return {
+    services,
+    user: await userForSessionToken(services.db, sessionToken),
+    sessionToken,
+    resHeaders: options.resHeaders,
+    secureCookies: (forwardedProto ?? new URL(options.req.url).protocol.replace(':', '')) === 'https',
+  };
+}
+
+const t = initTRPC.context<TrpcContext>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    const zodError = error.cause instanceof ZodError ? error.cause : null;
+    const firstIssue = zodError?.issues[0];
+    return {
+      ...shape,
+      // A person reads this: the first field problem as a sentence, never a stack or SQL internals.
+      message: firstIssue ? firstIssue.message : error.code === 'INTERNAL_SERVER_ERROR' ? 'Something went wrong on our side. Please try again.' : shape.message,
+      data: { code: shape.data.code, httpStatus: shape.data.httpStatus, fieldErrors: zodError ? z.flattenError(zodError).fieldErrors : null },
+    };
+  },
+});
+
+/** Service errors → tRPC codes, so routers stay thin. */
+const mapServiceErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) {
+    const cause = result.error.cause;
+    if (cause instanceof NotFoundError) throw new TRPCError({ code: 'NOT_FOUND', message: cause.message, cause });
+    if (cause instanceof UnauthenticatedError) throw new TRPCError({ code: 'UNAUTHORIZED', message: cause.message, cause });
+    if (cause instanceof InvalidRequestError || cause instanceof UserFacingError) throw new TRPCError({ code: 'BAD_REQUEST', message: cause.message, cause });
+    if (result.error.code === 'INTERNAL_SERVER_ERROR') console.error('[trpc] internal error', result.error.cause ?? result.error);
+  }
+  return result;
+});
+
+export const createTRPCRouter = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const publicProcedure = t.procedure.use(mapServiceErrors);
+
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Please sign in.' });
+  return next({ ctx: { ...ctx, user: ctx.user } });
+});

@@ -1,0 +1,13 @@
+import { createCallerFactory, createTRPCRouter } from './init';
+import { authRouter } from './routers/auth';
+import { chatRouter } from './routers/chat';
+
+export const appRouter = createTRPCRouter({
+  auth: authRouter,
+  chat: chatRouter,
+});
+
+export type AppRouter = typeof appRouter;
+
+/** Calls procedures without HTTP: server components and tests. */
+export const createCaller = createCallerFactory(appRouter);
