@@ -55,8 +55,9 @@ export async function startQueryRunDownload(app: AppServices, user: SessionUser,
         try {
           const next = await chunks.next();
           if (next.done) {
-            controller.close();
+            // Recorded before the stream ends, so whoever saw the whole file also sees the record.
             await finish({ status: 'succeeded', rowCount, bytes });
+            controller.close();
             return;
           }
           rowCount += next.value.rows;

@@ -42,7 +42,8 @@ export function guardSql(input: string, options: GuardOptions): GuardedSql {
     const where = location ? ` near line ${location.line}, column ${location.column}` : '';
     throw new InvalidRequestError(`That SQL has a syntax error${where}. Only SELECT and WITH queries are supported.`);
   }
-  const statements = Array.isArray(ast) ? ast : [ast];
+  const statements = (Array.isArray(ast) ? ast : [ast]).filter((statement) => statement && typeof statement === 'object');
+  if (statements.length === 0) throw new InvalidRequestError('The query is empty.');
   if (statements.length !== 1) throw new InvalidRequestError('Send one statement at a time.');
   const statement = statements[0] as AstNode;
   if (statement.type !== 'select') {

@@ -1,16 +1,18 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { DEFAULT_BATCH_SIZE, QueryExecutionError, QueryTimeoutError, kindFromDeclaredType, type CellValue, type DataSource, type QueryColumn, type QueryPreview, type RowStream, type StreamOptions } from './data-source';
 
-// Each query runs in its own worker thread on a read-only connection. better-sqlite3 is synchronous
-// and has no statement timeout, so the worker is what makes one possible (terminate() stops SQLite
-// mid-statement) and keeps a slow query from blocking the server's event loop.
-const WORKER_SOURCE = String.raw`
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driverPath);
-const db = new Database(workerData.file, { readonly: true, fileMustExist: true });
+// Each query runs in its own short-lived child process on a read-only connection. better-sqlite3 is
+// synchronous and cannot interrupt a statement, and a worker thread cannot be stopped while SQLite
+// is inside a statement; a process can always be killed. So the statement timeout is a SIGKILL, and a
+// slow query never blocks the server's event loop. One spare process is kept warm so a query does
+// not wait for Node to start.
+const CHILD_SOURCE = String.raw`
+const Database = require(process.argv[1]);
+const db = new Database(process.argv[2], { readonly: true, fileMustExist: true });
 db.pragma('query_only = ON');
+process.on('disconnect', () => process.exit(0));
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const toCell = (value) => (typeof value === 'bigint' && value <= MAX_SAFE && value >= -MAX_SAFE ? Number(value) : value);
 const toRow = (row) => { for (let i = 0; i < row.length; i++) row[i] = toCell(row[i]); return row; };
@@ -23,7 +25,7 @@ function prepare(sql) {
 }
 const columnsOf = (statement) => statement.columns().map((c) => ({ name: c.name, type: c.type }));
 let iterator = null;
-parentPort.on('message', (message) => {
+process.on('message', (message) => {
   try {
     if (message.kind === 'preview') {
       db.exec('BEGIN');
@@ -32,13 +34,13 @@ parentPort.on('message', (message) => {
       for (const row of statement.iterate()) { rows.push(toRow(row)); if (rows.length >= message.limit) break; }
       const count = db.prepare('SELECT count(*) FROM (' + message.sql + ')').pluck().get();
       db.exec('COMMIT');
-      parentPort.postMessage({ kind: 'preview', columns: columnsOf(statement), rows, totalRows: Number(count) });
+      process.send({ kind: 'preview', columns: columnsOf(statement), rows, totalRows: Number(count) });
     } else if (message.kind === 'open') {
       // One transaction for the whole read: every batch comes from the same snapshot.
       db.exec('BEGIN');
       const statement = prepare(message.sql);
       iterator = statement.iterate();
-      parentPort.postMessage({ kind: 'opened', columns: columnsOf(statement) });
+      process.send({ kind: 'opened', columns: columnsOf(statement) });
     } else if (message.kind === 'next') {
       const rows = [];
       let done = false;
@@ -47,54 +49,85 @@ parentPort.on('message', (message) => {
         if (next.done) { done = true; break; }
         rows.push(toRow(next.value));
       }
-      parentPort.postMessage({ kind: 'batch', rows, done });
+      process.send({ kind: 'batch', rows, done });
     }
   } catch (error) {
-    parentPort.postMessage({ kind: 'error', message: error && error.message ? error.message : String(error) });
+    process.send({ kind: 'error', message: error && error.message ? error.message : String(error) });
   }
 });
+process.send({ kind: 'ready' });
 `;
 
-type WorkerReply =
+type QueryReply =
   | { kind: 'preview'; columns: Array<{ name: string; type: string | null }>; rows: CellValue[][]; totalRows: number }
   | { kind: 'opened'; columns: Array<{ name: string; type: string | null }> }
   | { kind: 'batch'; rows: CellValue[][]; done: boolean }
-  | { kind: 'error'; message: string };
+  | { kind: 'error'; message: string }
+  | { kind: 'ready' };
 
 const driverPath = createRequire(path.join(process.cwd(), 'package.json')).resolve('better-sqlite3');
 
-class QueryWorker {
-  private readonly worker: Worker;
-  private pending: { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void; timer: NodeJS.Timeout } | null = null;
-  private failure: Error | null = null;
+interface SpawnedProcess {
+  child: ChildProcess;
+  /** Settles once the process has opened the database (or exited). */
+  ready: Promise<void>;
+}
 
-  constructor(file: string, private readonly timeoutMs: number) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driverPath } });
-    this.worker.unref();
-    this.worker.on('message', (reply: WorkerReply) => this.settle(reply));
-    this.worker.on('error', (error) => this.fail(error));
-    this.worker.on('exit', () => this.fail(new QueryExecutionError('The query stopped unexpectedly.')));
+function spawnQueryProcess(file: string): SpawnedProcess {
+  const child = spawn(process.execPath, ['-e', CHILD_SOURCE, driverPath, file], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced' });
+  child.unref();
+  child.channel?.unref();
+  // Listen from the start: a spare says it is ready long before anyone asks it anything.
+  const ready = new Promise<void>((resolve) => {
+    const onMessage = (message: QueryReply) => {
+      if (message.kind !== 'ready') return;
+      child.off('message', onMessage);
+      resolve();
+    };
+    child.on('message', onMessage);
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
+  return { child, ready };
+}
+
+/** One query's process: request/reply over IPC, killed on timeout or when the query is done. */
+class QueryProcess {
+  private pending: { resolve: (reply: QueryReply) => void; reject: (error: Error) => void; timer: NodeJS.Timeout } | null = null;
+  private failure: Error | null = null;
+  private readonly child: ChildProcess;
+  private readonly ready: Promise<void>;
+
+  constructor(spawned: SpawnedProcess, private readonly timeoutMs: number) {
+    this.child = spawned.child;
+    this.ready = spawned.ready;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) this.failure = new QueryExecutionError('The query process could not start.');
+    this.child.on('message', (reply: QueryReply) => this.settle(reply));
+    this.child.on('error', (error) => this.fail(error));
+    this.child.on('exit', () => this.fail(new QueryExecutionError('The query stopped unexpectedly.')));
   }
 
-  /** Sends one request and waits for its reply, or stops the worker when the timeout passes. */
-  request(message: object): Promise<WorkerReply> {
-    if (this.failure) return Promise.reject(this.failure);
+  /** Sends one request and waits for its reply; past the timeout the process is killed. */
+  async request(message: object): Promise<QueryReply> {
+    await this.ready;
+    if (this.failure) throw this.failure;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.fail(new QueryTimeoutError(this.timeoutMs));
-        void this.worker.terminate();
+        this.child.kill('SIGKILL');
       }, this.timeoutMs);
       this.pending = { resolve, reject, timer };
-      this.worker.postMessage(message);
+      this.child.send(message);
     });
   }
 
-  async close(): Promise<void> {
+  close(): void {
     this.failure ??= new QueryExecutionError('The query was closed.');
-    await this.worker.terminate();
+    this.child.kill('SIGKILL');
   }
 
-  private settle(reply: WorkerReply): void {
+  private settle(reply: QueryReply): void {
+    if (reply.kind === 'ready') return;
     const pending = this.pending;
     if (!pending) return;
     this.pending = null;
@@ -118,59 +151,71 @@ function toColumns(columns: Array<{ name: string; type: string | null }>): Query
 }
 
 export function createSqliteDataSource(file: string, timeoutMs: number): DataSource {
+  let spare: SpawnedProcess | null = null;
+  let closed = false;
+  const startQuery = (): QueryProcess => {
+    const spawned = spare && spare.child.exitCode === null && spare.child.signalCode === null ? spare : spawnQueryProcess(file);
+    spare = closed ? null : spawnQueryProcess(file);
+    return new QueryProcess(spawned, timeoutMs);
+  };
+
   return {
     dialect: 'sqlite',
 
     async listTables() {
-      const worker = new QueryWorker(file, timeoutMs);
+      const query = startQuery();
       try {
-        const reply = await worker.request({ kind: 'preview', sql: "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name", limit: 10_000 });
+        const reply = await query.request({ kind: 'preview', sql: "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name", limit: 10_000 });
         return reply.kind === 'preview' ? reply.rows.map((row) => String(row[0])) : [];
       } finally {
-        await worker.close();
+        query.close();
       }
     },
 
     async preview(sql, limit): Promise<QueryPreview> {
-      const worker = new QueryWorker(file, timeoutMs);
+      const query = startQuery();
       try {
-        const reply = await worker.request({ kind: 'preview', sql, limit });
-        if (reply.kind !== 'preview') throw new QueryExecutionError('Unexpected reply from the query worker.');
+        const reply = await query.request({ kind: 'preview', sql, limit });
+        if (reply.kind !== 'preview') throw new QueryExecutionError('Unexpected reply from the query process.');
         return { columns: toColumns(reply.columns), rows: reply.rows, totalRows: reply.totalRows };
       } finally {
-        await worker.close();
+        query.close();
       }
     },
 
     async stream(sql, options: StreamOptions = {}): Promise<RowStream> {
       const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-      const worker = new QueryWorker(file, timeoutMs);
-      let opened: WorkerReply;
+      const query = startQuery();
+      let opened: QueryReply;
       try {
-        opened = await worker.request({ kind: 'open', sql });
+        opened = await query.request({ kind: 'open', sql });
       } catch (error) {
-        await worker.close();
+        query.close();
         throw error;
       }
-      if (opened.kind !== 'opened') throw new QueryExecutionError('Unexpected reply from the query worker.');
+      if (opened.kind !== 'opened') throw new QueryExecutionError('Unexpected reply from the query process.');
       return {
         columns: toColumns(opened.columns),
-        close: () => worker.close(),
+        close: async () => query.close(),
         async *[Symbol.asyncIterator]() {
           try {
             for (;;) {
-              const reply = await worker.request({ kind: 'next', batchSize });
-              if (reply.kind !== 'batch') throw new QueryExecutionError('Unexpected reply from the query worker.');
+              const reply = await query.request({ kind: 'next', batchSize });
+              if (reply.kind !== 'batch') throw new QueryExecutionError('Unexpected reply from the query process.');
               if (reply.rows.length > 0) yield reply.rows;
               if (reply.done) return;
             }
           } finally {
-            await worker.close();
+            query.close();
           }
         },
       };
     },
 
-    async close() {},
+    async close() {
+      closed = true;
+      spare?.child.kill('SIGKILL');
+      spare = null;
+    },
   };
 }

@@ -1,0 +1,75 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { openAppDb, type AppDb } from '@/server/db/client';
+import { openDataSource } from '@/server/query/sources';
+import { seedDemoData } from '@/server/seed/seed';
+import type { AppServices } from '@/server/services';
+
+/** The PostgreSQL server every machine of this project runs (CI starts it); override to point elsewhere. */
+export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+export function tempDir(prefix = 'askport-test-'): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A fresh, empty PostgreSQL database for one test file; dropped by the returned function. */
+export async function createPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `askport_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(POSTGRES_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+export type Provider = 'sqlite' | 'postgresql';
+export const PROVIDERS: Provider[] = ['sqlite', 'postgresql'];
+
+export interface TestApp {
+  services: AppServices;
+  db: AppDb;
+  demoDataFile: string;
+  close: () => Promise<void>;
+}
+
+/**
+ * An app database on `provider` plus a demo data source, both fresh. The data source is a SQLite file
+ * (always written, so tests can count rows with better-sqlite3) or, when asked, the same demo data in
+ * a PostgreSQL database.
+ */
+export async function createTestApp(provider: Provider, options: { events?: number; queryTimeoutMs?: number; dataSource?: Provider } = {}): Promise<TestApp> {
+  const temp = tempDir();
+  const demoDataFile = path.join(temp.dir, 'demo.db');
+  const sizes = { events: options.events ?? 2_500 };
+  await seedDemoData(`file:${demoDataFile}`, sizes);
+  const postgresApp = provider === 'postgresql' ? await createPostgresDatabase() : null;
+  const postgresData = options.dataSource === 'postgresql' ? await createPostgresDatabase() : null;
+  if (postgresData) await seedDemoData(postgresData.url, sizes);
+  const db = await openAppDb(postgresApp ? postgresApp.url : `file:${path.join(temp.dir, 'app.db')}`);
+  const dataSource = openDataSource(postgresData ? postgresData.url : `file:${demoDataFile}`, options.queryTimeoutMs ?? 10_000);
+  return {
+    services: { db, dataSource },
+    db,
+    demoDataFile,
+    close: async () => {
+      await db.$disconnect();
+      await dataSource.close();
+      await postgresApp?.drop();
+      await postgresData?.drop();
+      temp.remove();
+    },
+  };
+}

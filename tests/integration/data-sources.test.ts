@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QueryExecutionError, QueryTimeoutError, type DataSource } from '@/server/query/data-source';
+import { openDataSource } from '@/server/query/sources';
+import { seedDemoData } from '@/server/seed/seed';
+import { createPostgresDatabase, tempDir } from '../helpers/databases';
+
+const EVENTS = 4_321;
+const SLOW_QUERY: Record<'sqlite' | 'postgresql', string> = {
+  // Never ends on its own: only the statement timeout stops it.
+  sqlite: 'WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r',
+  postgresql: 'SELECT count(*) FROM events a, events b, events c',
+};
+
+describe.each(['sqlite', 'postgresql'] as const)('data source on %s', (dialect) => {
+  let dataSource: DataSource;
+  let fastTimeout: DataSource;
+  const cleanups: Array<() => unknown> = [];
+
+  beforeAll(async () => {
+    let url: string;
+    if (dialect === 'sqlite') {
+      const temp = tempDir();
+      cleanups.push(temp.remove);
+      url = `file:${temp.dir}/demo.db`;
+    } else {
+      const database = await createPostgresDatabase();
+      cleanups.push(database.drop);
+      url = database.url;
+    }
+    await seedDemoData(url, { events: EVENTS });
+    dataSource = openDataSource(url, 10_000);
+    fastTimeout = openDataSource(url, 400);
+  });
+  afterAll(async () => {
+    await dataSource.close();
+    await fastTimeout.close();
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  it('lists the demo tables as the allow-list', async () => {
+    expect(await dataSource.listTables()).toEqual(['customers', 'events', 'order_items', 'orders', 'products']);
+  });
+
+  it('previews the first rows with the total count and column kinds', async () => {
+    const preview = await dataSource.preview('SELECT id, amount, description FROM events ORDER BY id', 100);
+    expect(preview.totalRows).toBe(EVENTS);
+    expect(preview.rows).toHaveLength(100);
+    expect(preview.columns).toEqual([
+      { name: 'id', kind: 'integer' },
+      { name: 'amount', kind: 'decimal' },
+      { name: 'description', kind: 'text' },
+    ]);
+  });
+
+  it('streams every row in batches of the requested size, in order', async () => {
+    const stream = await dataSource.stream('SELECT id FROM events ORDER BY id', { batchSize: 1_000 });
+    const sizes: number[] = [];
+    const ids: number[] = [];
+    for await (const batch of stream) {
+      sizes.push(batch.length);
+      for (const row of batch) ids.push(Number(row[0]));
+    }
+    expect(sizes).toEqual([1_000, 1_000, 1_000, 1_000, 321]);
+    expect(ids).toEqual(Array.from({ length: EVENTS }, (_, index) => index + 1));
+  });
+
+  it('keeps decimals exact', async () => {
+    const preview = await dataSource.preview("SELECT amount FROM events WHERE amount IS NOT NULL ORDER BY id LIMIT 50", 50);
+    for (const [amount] of preview.rows) expect(String(amount)).toMatch(/^-?\d+(\.\d{1,2})?$/);
+  });
+
+  it('stops a query that runs past the statement timeout, with a sentence', async () => {
+    const started = Date.now();
+    await expect(fastTimeout.preview(SLOW_QUERY[dialect], 10)).rejects.toThrow(QueryTimeoutError);
+    expect(Date.now() - started).toBeLessThan(8_000);
+    // The source still answers afterwards.
+    expect((await fastTimeout.preview('SELECT 1 AS one', 1)).rows).toEqual([[1]]);
+  });
+
+  it('is read-only even when the SQL guard is bypassed', async () => {
+    await expect(dataSource.preview('DELETE FROM orders', 10)).rejects.toThrow(QueryExecutionError);
+    await expect(dataSource.stream("UPDATE orders SET status = 'hacked'")).rejects.toThrow(QueryExecutionError);
+    expect((await dataSource.preview("SELECT count(*) AS n FROM orders WHERE status = 'hacked'", 1)).rows[0]?.map(Number)).toEqual([0]);
+  });
+
+  it('releases the cursor when the reader stops early', async () => {
+    for (let attempt = 0; attempt < 15; attempt++) {
+      const stream = await dataSource.stream('SELECT * FROM events', { batchSize: 10 });
+      for await (const batch of stream) {
+        expect(batch).toHaveLength(10);
+        break;
+      }
+    }
+    // More early exits than the PostgreSQL pool has connections: none leaked.
+    expect((await dataSource.preview('SELECT count(*) AS n FROM products', 1)).totalRows).toBe(1);
+  });
+});
+
+describe('SQLite data source worker', () => {
+  it('keeps the server responsive while a slow query runs', async () => {
+    const temp = tempDir();
+    await seedDemoData(`file:${temp.dir}/demo.db`, { events: 10 });
+    const source = openDataSource(`file:${temp.dir}/demo.db`, 600);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 20);
+    await expect(source.preview(SLOW_QUERY.sqlite, 1)).rejects.toThrow(QueryTimeoutError);
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(10);
+    temp.remove();
+  });
+});
