@@ -10,6 +10,7 @@ export default defineConfig({
   root,
   resolve: { alias: { '@': root } },
   test: {
+    reporters: ['default', './tests/summary-reporter.ts'],
     projects: [
       {
         extends: true,
