@@ -1,0 +1,82 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { intentSchema } from '@/lib/intent';
+import { parseIntent } from '@/server/intent/parser';
+
+interface LabelledExample {
+  text: string;
+  intent: string;
+  format: string | null;
+  target: string | null;
+  nth: number | null;
+}
+
+function readJsonl(file: string): LabelledExample[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim().length > 0)
+    .map((line) => JSON.parse(line) as LabelledExample);
+}
+
+// The shared labelled set lives beside the checkout; CI clones it there too.
+const devSet = readJsonl(path.resolve(process.cwd(), '..', 'shared', 'intents', 'dev.jsonl'));
+// Our own cases: other phrasings, typos, corrections, targets, and hostile or adversarial input.
+const ownCases = readJsonl(path.join(process.cwd(), 'tests', 'fixtures', 'intent-cases.jsonl'));
+
+const fieldsOf = (example: { intent: string; format: string | null; target: string | null; nth: number | null }) => ({
+  intent: example.intent,
+  format: example.format,
+  target: example.target,
+  nth: example.nth,
+});
+
+describe('fallback intent parser', () => {
+  it('reads every line of the shared dev set exactly', () => {
+    expect(devSet.length).toBeGreaterThanOrEqual(100);
+    const wrong = devSet.filter((example) => JSON.stringify(fieldsOf(parseIntent(example.text))) !== JSON.stringify(fieldsOf(example)));
+    expect(wrong.map((example) => [example.text, fieldsOf(parseIntent(example.text))])).toEqual([]);
+  });
+
+  it('has at least 100 cases of its own beyond the dev set, none repeating it', () => {
+    const devTexts = new Set(devSet.map((example) => example.text.toLowerCase()));
+    expect(ownCases.length).toBeGreaterThanOrEqual(100);
+    expect(ownCases.filter((example) => devTexts.has(example.text.toLowerCase()))).toEqual([]);
+  });
+
+  it.each(ownCases.map((example) => [example.text, example] as const))('reads %j', (text, example) => {
+    expect(fieldsOf(parseIntent(text))).toEqual(fieldsOf(example));
+  });
+
+  it('always returns a valid Intent with a confidence between 0 and 1', () => {
+    for (const example of [...devSet, ...ownCases]) expect(intentSchema.parse(parseIntent(example.text))).toBeTruthy();
+    for (const hostile of ['\u0000'.repeat(100), 'x'.repeat(4_000), 'export '.repeat(600), '💥'.repeat(500), 'a,'.repeat(2_000)]) {
+      expect(intentSchema.safeParse(parseIntent(hostile)).success).toBe(true);
+    }
+  });
+
+  it('is deterministic', () => {
+    for (const example of ownCases) expect(parseIntent(example.text)).toEqual(parseIntent(example.text));
+  });
+
+  it('asks rather than guesses when a message may or may not be an export', () => {
+    expect(parseIntent('show this as csv').confidence).toBeLessThan(0.6);
+    expect(parseIntent('export it as csv and json').confidence).toBeLessThan(0.6);
+    expect(parseIntent('export this as csv').confidence).toBeGreaterThanOrEqual(0.9);
+  });
+});
+
+describe('npm run --silent intent', () => {
+  it('prints one JSON line per input line, in order, with the contract fields', () => {
+    const input = ['{"text": "export this as spreadsheet", "intent": "ignored"}', '{"text": "always use JSON"}', 'not json', '{"text": "show exports by country"}', ''].join('\n');
+    const result = spawnSync('npm', ['run', '--silent', 'intent'], { input, encoding: 'utf8', cwd: process.cwd() });
+    expect(result.status).toBe(0);
+    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toEqual({ text: 'export this as spreadsheet', intent: 'export', format: 'csv', target: 'latest', nth: null, confidence: 0.95 });
+    expect(lines[1]).toMatchObject({ text: 'always use JSON', intent: 'set_default_format', format: 'json', target: null, nth: null });
+    expect(lines[2]).toMatchObject({ error: expect.stringContaining('"text"'), line: 'not json' });
+    expect(lines[3]).toMatchObject({ text: 'show exports by country', intent: 'other' });
+  });
+});
