@@ -4,8 +4,9 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import type { ChatAction } from '@/lib/chat-action';
 import { MAX_MESSAGE_LENGTH } from '@/lib/limits';
-import { ResultView } from './result-view';
+import { ChatMessage, startDownload, type ChatMessageData } from './chat-message';
 import { useTRPC } from './trpc';
 
 interface ChatAppProps {
@@ -18,23 +19,23 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
   const router = useRouter();
   const queryClient = useQueryClient();
   const chats = useQuery(trpc.chat.list.queryOptions());
-  const tables = useQuery(trpc.chat.tables.queryOptions());
+  const info = useQuery(trpc.chat.info.queryOptions());
   const messages = useQuery({ ...trpc.chat.messages.queryOptions({ chatId: chatId ?? '' }), enabled: chatId !== null });
   const [draft, setDraft] = useState('');
   const [pendingText, setPendingText] = useState<string | null>(null);
   const threadEnd = useRef<HTMLDivElement>(null);
 
-  const send = useMutation(
-    trpc.chat.send.mutationOptions({
-      onSuccess: (result) => {
-        const key = trpc.chat.messages.queryKey({ chatId: result.chatId });
-        queryClient.setQueryData(key, (previous) => [...(previous ?? []), ...result.messages]);
-        void queryClient.invalidateQueries({ queryKey: trpc.chat.list.queryKey() });
-        if (result.chatId !== chatId) router.push(`/chat/${result.chatId}`);
-      },
-      onSettled: () => setPendingText(null),
-    }),
-  );
+  const onAnswered = (result: { chatId: string; messages: Array<ChatMessageData & { createdAt: Date }> }) => {
+    const key = trpc.chat.messages.queryKey({ chatId: result.chatId });
+    queryClient.setQueryData(key, (previous) => [...(previous ?? []), ...result.messages]);
+    void queryClient.invalidateQueries({ queryKey: trpc.chat.list.queryKey() });
+    // An export the assistant just started downloads at once; on reload it only offers "Download again".
+    for (const message of result.messages) if (message.payload?.kind === 'export') startDownload(message.payload.downloadUrl);
+    if (result.chatId !== chatId) router.push(`/chat/${result.chatId}`);
+  };
+  const send = useMutation(trpc.chat.send.mutationOptions({ onSuccess: onAnswered, onSettled: () => setPendingText(null) }));
+  const act = useMutation(trpc.chat.act.mutationOptions({ onSuccess: onAnswered, onSettled: () => setPendingText(null) }));
+  const busy = send.isPending || act.isPending;
   const signOut = useMutation(
     trpc.auth.signOut.mutationOptions({
       onSuccess: () => {
@@ -52,10 +53,16 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
 
   function submit(text: string) {
     const trimmed = text.trim();
-    if (!trimmed || send.isPending) return;
+    if (!trimmed || busy) return;
     setPendingText(trimmed);
     setDraft('');
     send.mutate({ chatId, text: trimmed });
+  }
+
+  function onAction(label: string, action: ChatAction) {
+    if (!chatId || busy) return;
+    setPendingText(label);
+    act.mutate({ chatId, label, action });
   }
 
   function onSubmit(event: FormEvent) {
@@ -71,13 +78,18 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
   }
 
   const tooLong = draft.length > MAX_MESSAGE_LENGTH;
-  const starters = (tables.data ?? []).slice(0, 4).map((table) => `show ${table}`);
+  const starters = (info.data?.tables ?? []).slice(0, 4).map((table) => `show ${table}`);
 
   return (
     <div className="app">
       <aside className="sidebar" aria-label="Chats">
         <div className="brand">
           <span className="brand-mark" aria-hidden="true">⇪</span> Askport
+          {info.data?.mode === 'offline' && (
+            <span className="badge" title="No OpenAI key is set: the assistant understands SQL, tables and export requests with its built-in parser.">
+              Offline mode
+            </span>
+          )}
         </div>
         <Link className="button primary new-chat" href="/chat">
           + New chat
@@ -111,7 +123,7 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
               {starters.length > 0 && (
                 <div className="chips" role="group" aria-label="Try one of these">
                   {starters.map((starter) => (
-                    <button key={starter} type="button" className="chip" onClick={() => submit(starter)} disabled={send.isPending}>
+                    <button key={starter} type="button" className="chip" onClick={() => submit(starter)} disabled={busy}>
                       {starter}
                     </button>
                   ))}
@@ -126,10 +138,7 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
             </p>
           )}
           {thread.map((message) => (
-            <div key={message.id} className={`message ${message.role}${message.payload?.kind === 'error' ? ' error' : ''}`}>
-              <p className="message-text">{message.content}</p>
-              {message.payload?.kind === 'result' && <ResultView result={message.payload} />}
-            </div>
+            <ChatMessage key={message.id} message={message} onAction={onAction} busy={busy} />
           ))}
           {pendingText && (
             <>
@@ -141,9 +150,9 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
               </div>
             </>
           )}
-          {send.error && (
+          {(send.error ?? act.error) && (
             <p className="message assistant error" role="alert">
-              {send.error.message}
+              {(send.error ?? act.error)?.message}
             </p>
           )}
           <div ref={threadEnd} />
@@ -164,8 +173,8 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
             aria-invalid={tooLong}
             aria-describedby="composer-hint"
           />
-          <button className="button primary" type="submit" disabled={send.isPending || draft.trim().length === 0 || tooLong}>
-            {send.isPending ? 'Running…' : 'Send'}
+          <button className="button primary" type="submit" disabled={busy || draft.trim().length === 0 || tooLong}>
+            {busy ? 'Running…' : 'Send'}
           </button>
           <p id="composer-hint" className={tooLong ? 'composer-hint over' : 'composer-hint'}>
             {tooLong ? `Too long: ${draft.length.toLocaleString('en-US')} of ${MAX_MESSAGE_LENGTH.toLocaleString('en-US')} characters.` : 'Enter to send · Shift+Enter for a new line'}

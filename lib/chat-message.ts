@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { chatOptionSchema } from './chat-action';
+import { exportFormatSchema } from './export-request';
 import { MAX_MESSAGE_LENGTH } from './limits';
 
 /** A preview cell as the browser receives it: big integers and exact decimals arrive as text. */
@@ -20,10 +22,28 @@ export const queryResultPayloadSchema = z.object({
 
 export const errorPayloadSchema = z.object({ kind: z.literal('error') });
 
+/** An export the assistant started: the browser downloads it as soon as the message arrives. */
+export const exportPayloadSchema = z.object({
+  kind: z.literal('export'),
+  exportId: z.string(),
+  format: exportFormatSchema,
+  archive: z.boolean(),
+  downloadUrl: z.string(),
+  files: z.array(z.object({ queryRunId: z.string(), position: z.number().int(), title: z.string(), rowCount: z.number().int() })),
+});
+
+/** A question with one chip per answer. */
+export const choicePayloadSchema = z.object({
+  kind: z.literal('choice'),
+  options: z.array(chatOptionSchema),
+});
+
 /** What an assistant message carries besides its text. Stored as JSON, validated on read. */
-export const messagePayloadSchema = z.discriminatedUnion('kind', [queryResultPayloadSchema, errorPayloadSchema]);
+export const messagePayloadSchema = z.discriminatedUnion('kind', [queryResultPayloadSchema, errorPayloadSchema, exportPayloadSchema, choicePayloadSchema]);
 export type MessagePayload = z.infer<typeof messagePayloadSchema>;
 export type QueryResultPayload = z.infer<typeof queryResultPayloadSchema>;
+export type ExportPayload = z.infer<typeof exportPayloadSchema>;
+export type ChoicePayload = z.infer<typeof choicePayloadSchema>;
 
 export const chatMessageTextSchema = z
   .string()

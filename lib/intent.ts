@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { exportFormatSchema } from './export-request';
 
 // The Intent contract (DESIGN.md §3): every chat message becomes one of these, whether the OpenAI
 // path or the fallback parser produced it. The tool definitions sent to the model are derived from
 // the argument schemas below, so the model, the parser and the chat service share one definition.
 
-export const intentFormatSchema = z.enum(['csv', 'json', 'xlsx']).describe('csv for spreadsheets, json for code and APIs, xlsx for Excel');
+export const intentFormatSchema = exportFormatSchema.describe('csv for spreadsheets, json for code and APIs, xlsx for Excel');
 export type IntentFormat = z.infer<typeof intentFormatSchema>;
 
 export const intentKindSchema = z.enum(['export', 'set_default_format', 'cancel', 'other']);

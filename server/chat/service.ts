@@ -1,11 +1,16 @@
+import type { ChatAction, ChatActionRequest, ChatOption } from '@/lib/chat-action';
 import { messagePayloadSchema, type MessagePayload, type SendMessageInput } from '@/lib/chat-message';
-import type { Message } from '../db/client';
+import { EXPORT_FORMATS, exportDownloadPath, isWritableFormat, type ExportFormat } from '@/lib/export-request';
+import { CONFIDENCE_THRESHOLD, type Intent, type QuerySpec } from '@/lib/intent';
+import type { SessionUser } from '../auth/service';
+import type { Chat, Message, QueryRun } from '../db/client';
 import { NotFoundError, UserFacingError } from '../errors';
 import { previewCell, previewColumns } from '../export/cells';
+import { abortChatExports } from '../export/running';
+import { createExport, EXCEL_NOT_YET } from '../export/service';
+import { routeWithParser, type Routed } from '../intent/router';
 import { allowedTables, runPreview } from '../query/service';
 import type { AppServices } from '../services';
-import type { SessionUser } from '../auth/service';
-import { understandMessage } from './understand';
 
 export interface ChatMessageView {
   id: string;
@@ -14,6 +19,21 @@ export interface ChatMessageView {
   payload: MessagePayload | null;
   createdAt: Date;
 }
+
+interface Reply {
+  content: string;
+  payload: MessagePayload | null;
+  queryRunId?: string | null;
+}
+
+/** Turns a message into an action: the seam where the OpenAI router plugs in. */
+export type MessageRouter = (app: AppServices, user: SessionUser, chat: Chat, text: string) => Promise<Routed>;
+
+export const parserRouter: MessageRouter = async (app, _user, _chat, text) => ({
+  action: routeWithParser(text, await allowedTables(app.dataSource)),
+  source: 'parser',
+  fallbackReason: null,
+});
 
 function toView(message: Message): ChatMessageView {
   let payload: MessagePayload | null = null;
@@ -28,7 +48,7 @@ export async function listChats(app: AppServices, user: SessionUser) {
   return app.db.chat.findMany({ where: { userId: user.id }, orderBy: { updatedAt: 'desc' }, take: 100, select: { id: true, title: true, updatedAt: true } });
 }
 
-async function requireChat(app: AppServices, user: SessionUser, chatId: string) {
+async function requireChat(app: AppServices, user: SessionUser, chatId: string): Promise<Chat> {
   const chat = await app.db.chat.findFirst({ where: { id: chatId, userId: user.id } });
   if (!chat) throw new NotFoundError('That chat');
   return chat;
@@ -45,47 +65,195 @@ function chatTitle(text: string): string {
   return oneLine.length > 60 ? `${oneLine.slice(0, 57)}…` : oneLine;
 }
 
-/** Stores the user's message, answers it, stores the answer. Query errors become the answer's text. */
-export async function sendMessage(app: AppServices, user: SessionUser, input: SendMessageInput): Promise<{ chatId: string; messages: ChatMessageView[] }> {
-  const chat = input.chatId ? await requireChat(app, user, input.chatId) : await app.db.chat.create({ data: { userId: user.id, title: chatTitle(input.text) } });
-  const userMessage = await app.db.message.create({ data: { chatId: chat.id, role: 'user', content: input.text } });
+const rowsText = (count: number) => `${count.toLocaleString('en-US')} ${count === 1 ? 'row' : 'rows'}`;
 
-  const action = understandMessage(input.text, await allowedTables(app.dataSource));
-  let reply: { content: string; payload: MessagePayload | null; queryRunId: string | null };
-  if (action.kind === 'reply') {
-    reply = { content: action.text, payload: null, queryRunId: null };
-  } else {
-    try {
-      const { guarded, preview } = await runPreview(app.dataSource, action.sql);
-      const title = action.title ?? (guarded.tables.join(', ') || 'query');
-      const run = await app.db.$transaction(async (tx) => {
-        const last = await tx.queryRun.findFirst({ where: { chatId: chat.id }, orderBy: { position: 'desc' }, select: { position: true } });
-        return tx.queryRun.create({ data: { chatId: chat.id, userId: user.id, position: (last?.position ?? 0) + 1, sql: guarded.sql, title, rowCount: preview.totalRows } });
-      });
-      const shown = preview.rows.length;
-      const count = preview.totalRows.toLocaleString('en-US');
-      reply = {
-        content: shown < preview.totalRows ? `${count} rows. Showing the first ${shown}.` : `${count} ${preview.totalRows === 1 ? 'row' : 'rows'}.`,
-        payload: {
-          kind: 'result',
-          queryRunId: run.id,
-          position: run.position,
-          title,
-          sql: guarded.sql,
-          columns: previewColumns(preview.columns, preview.rows),
-          rows: preview.rows.map((row) => row.map(previewCell)),
-          totalRows: preview.totalRows,
-        },
-        queryRunId: run.id,
-      };
-    } catch (error) {
-      if (!(error instanceof UserFacingError)) throw error;
-      reply = { content: error.message, payload: { kind: 'error' }, queryRunId: null };
-    }
-  }
+async function saveExchange(app: AppServices, chat: Chat, userText: string, reply: Reply): Promise<{ chatId: string; messages: ChatMessageView[] }> {
+  const userMessage = await app.db.message.create({ data: { chatId: chat.id, role: 'user', content: userText } });
   const assistantMessage = await app.db.message.create({
-    data: { chatId: chat.id, role: 'assistant', content: reply.content, payload: reply.payload ? JSON.stringify(reply.payload) : null, queryRunId: reply.queryRunId },
+    data: { chatId: chat.id, role: 'assistant', content: reply.content, payload: reply.payload ? JSON.stringify(reply.payload) : null, queryRunId: reply.queryRunId ?? null },
   });
   await app.db.chat.update({ where: { id: chat.id }, data: { updatedAt: new Date() } });
   return { chatId: chat.id, messages: [toView(userMessage), toView(assistantMessage)] };
+}
+
+/** Stores the user's message, answers it, stores the answer. Refusals become the answer's text. */
+export async function sendMessage(app: AppServices, user: SessionUser, input: SendMessageInput, router: MessageRouter = parserRouter): Promise<{ chatId: string; messages: ChatMessageView[] }> {
+  const chat = input.chatId ? await requireChat(app, user, input.chatId) : await app.db.chat.create({ data: { userId: user.id, title: chatTitle(input.text) } });
+  const routed = await router(app, user, chat, input.text);
+  let reply: Reply;
+  try {
+    reply = await answer(app, user, chat, routed);
+  } catch (error) {
+    if (!(error instanceof UserFacingError)) throw error;
+    reply = { content: error.message, payload: { kind: 'error' } };
+  }
+  if (routed.fallbackReason) reply = { ...reply, content: `${routed.fallbackReason} ${reply.content}` };
+  return saveExchange(app, chat, input.text, reply);
+}
+
+/** A chip was clicked: the same outcome as typing it, but structured and checked. */
+export async function performAction(app: AppServices, user: SessionUser, request: ChatActionRequest, router: MessageRouter = parserRouter) {
+  const chat = await requireChat(app, user, request.chatId);
+  const action: ChatAction = request.action;
+  if (action.kind === 'send') return sendMessage(app, user, { chatId: chat.id, text: action.text }, router);
+  let reply: Reply;
+  try {
+    if (action.kind === 'set_default_format') {
+      reply = await setDefaultFormat(app, user, action.format);
+    } else {
+      const runs = await app.db.queryRun.findMany({ where: { id: { in: action.queryRunIds }, userId: user.id }, orderBy: [{ chatId: 'asc' }, { position: 'asc' }] });
+      if (runs.length !== new Set(action.queryRunIds).size) throw new NotFoundError(action.queryRunIds.length === 1 ? 'That query result' : 'One of those query results');
+      const ordered = action.queryRunIds.map((id) => runs.find((run) => run.id === id)!).filter(Boolean);
+      if (action.rememberFormat && isWritableFormat(action.format)) await saveDefaultFormat(app, user, action.format);
+      reply = await startExport(app, user, chat, ordered, action.format, action.archive, false);
+    }
+  } catch (error) {
+    if (!(error instanceof UserFacingError)) throw error;
+    reply = { content: error.message, payload: { kind: 'error' } };
+  }
+  return saveExchange(app, chat, request.label, reply);
+}
+
+async function answer(app: AppServices, user: SessionUser, chat: Chat, routed: Routed): Promise<Reply> {
+  const action = routed.action;
+  switch (action.kind) {
+    case 'reply':
+      return { content: action.text, payload: null };
+    case 'clarify':
+      return { content: action.question, payload: null };
+    case 'query':
+      return runQuery(app, user, chat, action.query);
+    case 'intent':
+      return answerIntent(app, user, chat, action.intent);
+  }
+}
+
+async function runQuery(app: AppServices, user: SessionUser, chat: Chat, query: QuerySpec): Promise<Reply> {
+  const { guarded, preview } = await runPreview(app.dataSource, query.sql);
+  const title = query.title ?? (guarded.tables.join(', ') || 'query');
+  const run = await app.db.$transaction(async (tx) => {
+    const last = await tx.queryRun.findFirst({ where: { chatId: chat.id }, orderBy: { position: 'desc' }, select: { position: true } });
+    return tx.queryRun.create({ data: { chatId: chat.id, userId: user.id, position: (last?.position ?? 0) + 1, sql: guarded.sql, title, rowCount: preview.totalRows } });
+  });
+  const shown = preview.rows.length;
+  return {
+    content: shown < preview.totalRows ? `${preview.totalRows.toLocaleString('en-US')} rows. Showing the first ${shown}.` : `${rowsText(preview.totalRows)}.`,
+    payload: {
+      kind: 'result',
+      queryRunId: run.id,
+      position: run.position,
+      title,
+      sql: guarded.sql,
+      columns: previewColumns(preview.columns, preview.rows),
+      rows: preview.rows.map((row) => row.map(previewCell)),
+      totalRows: preview.totalRows,
+    },
+    queryRunId: run.id,
+  };
+}
+
+async function answerIntent(app: AppServices, user: SessionUser, chat: Chat, intent: Intent): Promise<Reply> {
+  if (intent.intent === 'cancel') {
+    const aborted = abortChatExports(user.id, chat.id);
+    return { content: aborted.length > 0 ? `Cancelled ${aborted.length === 1 ? 'the export' : `${aborted.length} exports`}.` : 'Nothing is exporting in this chat right now.', payload: null };
+  }
+  if (intent.intent === 'set_default_format') {
+    if (intent.format) return setDefaultFormat(app, user, intent.format);
+    return choice('Which format should I use by default?', (['csv', 'json', 'xlsx'] as const).map((format) => ({ label: EXPORT_FORMATS[format].label, description: EXPORT_FORMATS[format].useFor, action: { kind: 'set_default_format', format } })));
+  }
+  if (intent.intent !== 'export') return { content: 'I did not catch that.', payload: null };
+  return answerExport(app, user, chat, intent);
+}
+
+function choice(question: string, options: ChatOption[]): Reply {
+  return { content: question, payload: { kind: 'choice', options } };
+}
+
+function formatOptions(runs: QueryRun[], archive: boolean): ChatOption[] {
+  return (['csv', 'json', 'xlsx'] as const).map((format) => ({
+    label: EXPORT_FORMATS[format].label,
+    description: isWritableFormat(format) ? EXPORT_FORMATS[format].useFor : 'coming soon',
+    action: { kind: 'export', queryRunIds: runs.map((run) => run.id), format, archive, rememberFormat: false },
+  }));
+}
+
+function describeRuns(runs: QueryRun[]): string {
+  return runs.map((run) => `${run.position} · ${run.title} (${rowsText(run.rowCount)})`).join('; ');
+}
+
+async function answerExport(app: AppServices, user: SessionUser, chat: Chat, intent: Intent): Promise<Reply> {
+  const runs = await app.db.queryRun.findMany({ where: { chatId: chat.id }, orderBy: { position: 'asc' } });
+  if (runs.length === 0) {
+    const recent = await app.db.queryRun.findFirst({ where: { userId: user.id }, orderBy: { createdAt: 'desc' }, include: { chat: { select: { title: true } } } });
+    if (!recent) return { content: 'There is nothing to export yet: run a query first, for example "show orders".', payload: null };
+    return choice(`This chat has no results yet. Your most recent query is "${recent.title}" (${rowsText(recent.rowCount)}, in "${recent.chat.title}"). Export it?`, formatOptions([recent], false));
+  }
+
+  let selected: QueryRun[];
+  if (intent.target === 'all') selected = runs;
+  else if (intent.target === 'previous') {
+    if (runs.length < 2) return choice(`This chat has only one result: ${describeRuns(runs)}. Export that one?`, formatOptions(runs, false));
+    selected = [runs[runs.length - 2]!];
+  } else if (intent.target === 'nth') {
+    const run = runs.find((candidate) => candidate.position === intent.nth);
+    if (!run) {
+      const count = runs.length;
+      return choice(
+        `This chat has ${count === 1 ? 'one query' : `${count} queries`}, so there is no query ${intent.nth}: ${describeRuns(runs)}. Which one?`,
+        runs.slice(-6).map((candidate) => ({ label: `Query ${candidate.position} · ${candidate.title}`, description: rowsText(candidate.rowCount), action: { kind: 'send', text: `export query ${candidate.position}${intent.format ? ` as ${intent.format}` : ''}` } })),
+      );
+    }
+    selected = [run];
+  } else selected = [runs.at(-1)!];
+
+  const archive = intent.target === 'all';
+  let format = intent.format;
+  let fromDefault = false;
+  if (!format) {
+    const preference = await app.db.exportPreference.findUnique({ where: { userId: user.id } });
+    if (preference?.defaultFormat) {
+      format = preference.defaultFormat as ExportFormat;
+      fromDefault = true;
+    }
+  }
+  if (!format) return choice(archive ? `Which format for the ${selected.length} files in the ZIP?` : 'Which format would you like?', formatOptions(selected, archive));
+  if (intent.confidence < CONFIDENCE_THRESHOLD) {
+    const what = archive ? `all ${selected.length} queries as a ZIP` : `"${selected[0]!.title}" (${rowsText(selected[0]!.rowCount)})`;
+    return choice(`Do you want to export ${what} as ${EXPORT_FORMATS[format].label}?`, formatOptions(selected, archive).sort((a, b) => Number(b.action.kind === 'export' && b.action.format === format) - Number(a.action.kind === 'export' && a.action.format === format)));
+  }
+  return startExport(app, user, chat, selected, format, archive, fromDefault);
+}
+
+async function startExport(app: AppServices, user: SessionUser, chat: Chat, runs: QueryRun[], format: ExportFormat, archive: boolean, fromDefault: boolean): Promise<Reply> {
+  if (!isWritableFormat(format)) return choice(EXCEL_NOT_YET, formatOptions(runs, archive).filter((option) => option.action.kind === 'export' && option.action.format !== 'xlsx'));
+  const record = await createExport(app, user, { queryRunIds: runs.map((run) => run.id), format, archive, chatId: chat.id });
+  const info = EXPORT_FORMATS[format];
+  const total = runs.reduce((sum, run) => sum + run.rowCount, 0);
+  const why = fromDefault ? `your default format` : info.useFor;
+  const content = record.archive
+    ? `Exporting ${runs.length} queries (${rowsText(total)}) as ${info.label} files in one ZIP, with a manifest${fromDefault ? ' (your default format)' : ''}.`
+    : `Exporting ${rowsText(total)} as ${info.label} — ${why}.`;
+  return {
+    content,
+    payload: {
+      kind: 'export',
+      exportId: record.id,
+      format,
+      archive: record.archive,
+      downloadUrl: exportDownloadPath(record.id),
+      files: runs.map((run) => ({ queryRunId: run.id, position: run.position, title: run.title, rowCount: run.rowCount })),
+    },
+  };
+}
+
+async function saveDefaultFormat(app: AppServices, user: SessionUser, format: ExportFormat): Promise<void> {
+  await app.db.exportPreference.upsert({ where: { userId: user.id }, create: { userId: user.id, defaultFormat: format }, update: { defaultFormat: format } });
+}
+
+async function setDefaultFormat(app: AppServices, user: SessionUser, format: ExportFormat): Promise<Reply> {
+  if (!isWritableFormat(format)) {
+    return choice(`${EXCEL_NOT_YET} Which default would you like meanwhile?`, (['csv', 'json'] as const).map((candidate) => ({ label: EXPORT_FORMATS[candidate].label, description: EXPORT_FORMATS[candidate].useFor, action: { kind: 'set_default_format', format: candidate } })));
+  }
+  await saveDefaultFormat(app, user, format);
+  return { content: `Done: from now on, "export this" gives ${EXPORT_FORMATS[format].label} unless you ask for another format.`, payload: null };
 }

@@ -1,11 +1,14 @@
-import { EXPORT_FORMATS, type ExportFormat } from '@/lib/export-request';
+import { EXPORT_FORMATS, isWritableFormat, type ExportFormat, type WritableFormat } from '@/lib/export-request';
 import { contentDisposition, exportFilename } from '@/lib/filename';
 import type { SessionUser } from '../auth/service';
-import { NotFoundError } from '../errors';
-import type { RowStream } from '../query/data-source';
+import type { Export } from '../db/client';
+import { InvalidRequestError, NotFoundError } from '../errors';
 import { asUserFacing, checkSql } from '../query/service';
 import type { AppServices } from '../services';
-import { DEFAULT_ENCODER_OPTIONS, createEncoder, type ExportEncoder } from './encoders';
+import { DEFAULT_ENCODER_OPTIONS, createEncoder, type EncoderOptions } from './encoders';
+import { registerRunningExport } from './running';
+import { encodeRows } from './stream';
+import { zipQueryResults } from './zip';
 
 export interface ExportDownload {
   exportId: string;
@@ -14,41 +17,94 @@ export interface ExportDownload {
   body: ReadableStream<Uint8Array>;
 }
 
-/**
- * Streams the whole result of one of the user's query runs. The query is opened before this returns,
- * so SQL errors surface as an error status, not a broken file; rows are then pulled from the cursor
- * only as fast as the client reads, so memory stays flat whatever the row count.
- */
-export async function startQueryRunDownload(app: AppServices, user: SessionUser, queryRunId: string, format: ExportFormat): Promise<ExportDownload> {
-  const run = await app.db.queryRun.findFirst({ where: { id: queryRunId, userId: user.id } });
-  if (!run) throw new NotFoundError('That query result');
-  const preference = await app.db.exportPreference.findUnique({ where: { userId: user.id } });
-  const encoderOptions = preference ? { csvByteOrderMark: preference.csvByteOrderMark, neutraliseFormulas: preference.neutraliseFormulas } : DEFAULT_ENCODER_OPTIONS;
+export const EXCEL_NOT_YET = 'Excel export is coming soon. CSV opens in Excel too, or choose JSON.';
 
-  const started = Date.now();
-  const record = await app.db.export.create({
-    data: { userId: user.id, format, status: 'running', items: { create: { queryRunId: run.id, position: 1 } } },
+/** Records an export of some of the user's query runs; every run must be theirs, or none is used. */
+export async function createExport(app: AppServices, user: SessionUser, request: { queryRunIds: string[]; format: ExportFormat; archive: boolean; chatId: string | null }): Promise<Export> {
+  const ids = [...new Set(request.queryRunIds)];
+  const owned = await app.db.queryRun.count({ where: { id: { in: ids }, userId: user.id } });
+  if (owned !== ids.length) throw new NotFoundError(ids.length === 1 ? 'That query result' : 'One of those query results');
+  if (!isWritableFormat(request.format)) throw new InvalidRequestError(EXCEL_NOT_YET);
+  return app.db.export.create({
+    data: {
+      userId: user.id,
+      chatId: request.chatId,
+      format: request.format,
+      archive: request.archive || ids.length > 1,
+      status: 'queued',
+      items: { create: ids.map((queryRunId, index) => ({ queryRunId, position: index + 1 })) },
+    },
   });
-  const finish = (data: { status: 'succeeded' | 'failed' | 'cancelled'; rowCount: number; bytes: number; error?: string }) =>
-    app.db.export
-      .update({ where: { id: record.id }, data: { ...data, bytes: BigInt(data.bytes), durationMs: Date.now() - started, finishedAt: new Date() } })
-      .catch(() => undefined);
+}
 
-  let rows: RowStream;
+async function encoderOptionsFor(app: AppServices, user: SessionUser): Promise<EncoderOptions> {
+  const preference = await app.db.exportPreference.findUnique({ where: { userId: user.id } });
+  return preference ? { csvByteOrderMark: preference.csvByteOrderMark, neutraliseFormulas: preference.neutraliseFormulas } : DEFAULT_ENCODER_OPTIONS;
+}
+
+/** Streams the whole result of one of the user's query runs (the suggested chips). */
+export async function startQueryRunDownload(app: AppServices, user: SessionUser, queryRunId: string, format: WritableFormat): Promise<ExportDownload> {
+  const record = await createExport(app, user, { queryRunIds: [queryRunId], format, archive: false, chatId: null });
+  return startExportDownload(app, user, record.id);
+}
+
+/**
+ * Streams one of the user's exports: one file, or a ZIP of several. The first query is opened before
+ * this returns, so SQL errors surface as an error status rather than a broken file; rows are then
+ * pulled from the cursor only as fast as the client reads, so memory stays flat at any row count.
+ * Downloading an export again records a new export with the same contents.
+ */
+export async function startExportDownload(app: AppServices, user: SessionUser, exportId: string): Promise<ExportDownload> {
+  const found = await app.db.export.findFirst({ where: { id: exportId, userId: user.id }, include: { items: { include: { queryRun: true }, orderBy: { position: 'asc' } }, chat: true } });
+  if (!found) throw new NotFoundError('That export');
+  const format = found.format as ExportFormat;
+  if (!isWritableFormat(format)) throw new InvalidRequestError(EXCEL_NOT_YET);
+  const runs = found.items.map((item) => item.queryRun);
+  const record =
+    found.status === 'queued'
+      ? found
+      : await app.db.export.create({ data: { userId: user.id, chatId: found.chatId, format, archive: found.archive, status: 'queued', items: { create: runs.map((run, index) => ({ queryRunId: run.id, position: index + 1 })) } } });
+  const encoderOptions = await encoderOptionsFor(app, user);
+  const started = Date.now();
+  await app.db.export.update({ where: { id: record.id }, data: { status: 'running' } });
+
+  let rowCount = 0;
+  let bytes = 0;
+  let settled = false;
+  const abort = new AbortController();
+  const unregister = registerRunningExport(record.id, { userId: user.id, chatId: found.chatId, abort });
+  const finish = async (status: 'succeeded' | 'failed' | 'cancelled', error?: string) => {
+    if (settled) return;
+    settled = true;
+    unregister();
+    await closeSource().catch(() => undefined);
+    await app.db.export
+      .update({ where: { id: record.id }, data: { status, rowCount, bytes: BigInt(bytes), durationMs: Date.now() - started, finishedAt: new Date(), error: error ?? null } })
+      .catch(() => undefined);
+  };
+
+  let chunks: AsyncGenerator<Uint8Array>;
+  let filename: string;
+  // A cursor opened here must be closed even if the client leaves before the first chunk is pulled.
+  let closeSource: () => Promise<void> = async () => undefined;
   try {
-    const guarded = await checkSql(app.dataSource, run.sql);
-    rows = await app.dataSource.stream(guarded.sql);
+    const guarded = await Promise.all(runs.map((run) => checkSql(app.dataSource, run.sql)));
+    if (found.archive) {
+      const members = runs.map((run, index) => ({ title: run.title, sql: guarded[index]!.sql }));
+      chunks = zipQueryResults(app.dataSource, members, format, encoderOptions, abort.signal, (rows) => (rowCount += rows));
+      filename = exportFilename(found.chat?.title ?? 'queries', 'zip', new Date(started));
+    } else {
+      const rows = await app.dataSource.stream(guarded[0]!.sql);
+      closeSource = () => rows.close();
+      chunks = encodeSingle(encodeRows(rows, createEncoder(format, rows.columns, encoderOptions)), abort.signal, (count) => (rowCount += count));
+      filename = exportFilename(runs[0]!.title, EXPORT_FORMATS[format].extension, new Date(started));
+    }
   } catch (error) {
     const userFacing = asUserFacing(error);
-    await finish({ status: 'failed', rowCount: 0, bytes: 0, error: userFacing instanceof Error ? userFacing.message : 'Export failed.' });
+    await finish('failed', userFacing instanceof Error ? userFacing.message : 'Export failed.');
     throw userFacing;
   }
 
-  const encoder = createEncoder(format, rows.columns, encoderOptions);
-  const chunks = encodeRows(rows, encoder);
-  const textEncoder = new TextEncoder();
-  let rowCount = 0;
-  let bytes = 0;
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
@@ -56,38 +112,41 @@ export async function startQueryRunDownload(app: AppServices, user: SessionUser,
           const next = await chunks.next();
           if (next.done) {
             // Recorded before the stream ends, so whoever saw the whole file also sees the record.
-            await finish({ status: 'succeeded', rowCount, bytes });
+            await finish('succeeded');
             controller.close();
             return;
           }
-          rowCount += next.value.rows;
-          const chunk = textEncoder.encode(next.value.text);
-          bytes += chunk.byteLength;
-          controller.enqueue(chunk);
+          bytes += next.value.byteLength;
+          controller.enqueue(next.value);
         } catch (error) {
-          await rows.close();
+          await chunks.return(undefined).catch(() => undefined);
+          if (abort.signal.aborted) {
+            await finish('cancelled');
+            controller.error(new Error('The export was cancelled.'));
+            return;
+          }
           const userFacing = asUserFacing(error);
-          await finish({ status: 'failed', rowCount, bytes, error: userFacing instanceof Error ? userFacing.message : 'Export failed.' });
+          await finish('failed', userFacing instanceof Error ? userFacing.message : 'Export failed.');
           controller.error(userFacing);
         }
       },
       async cancel() {
         // The client went away: stop the cursor and record why the file is incomplete.
-        await chunks.return(undefined);
-        await rows.close();
-        await finish({ status: 'cancelled', rowCount, bytes });
+        abort.abort();
+        await chunks.return(undefined).catch(() => undefined);
+        await finish('cancelled');
       },
     },
     { highWaterMark: 1 },
   );
 
-  const filename = exportFilename(run.title, EXPORT_FORMATS[format].extension, new Date(started));
+  const contentType = found.archive ? 'application/zip' : EXPORT_FORMATS[format].contentType;
   return {
     exportId: record.id,
     filename,
     body,
     headers: {
-      'Content-Type': EXPORT_FORMATS[format].contentType,
+      'Content-Type': contentType,
       'Content-Disposition': contentDisposition(filename),
       'Cache-Control': 'no-store',
       'X-Content-Type-Options': 'nosniff',
@@ -95,8 +154,16 @@ export async function startQueryRunDownload(app: AppServices, user: SessionUser,
   };
 }
 
-async function* encodeRows(rows: RowStream, encoder: ExportEncoder): AsyncGenerator<{ text: string; rows: number }> {
-  yield { text: encoder.start(), rows: 0 };
-  for await (const batch of rows) yield { text: encoder.batch(batch), rows: batch.length };
-  yield { text: encoder.end(), rows: 0 };
+const textEncoder = new TextEncoder();
+
+async function* encodeSingle(pieces: AsyncGenerator<{ text: string; rows: number }>, signal: AbortSignal, onRows: (rows: number) => void): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const piece of pieces) {
+      if (signal.aborted) throw signal.reason ?? new Error('aborted');
+      onRows(piece.rows);
+      yield textEncoder.encode(piece.text);
+    }
+  } finally {
+    await pieces.return(undefined);
+  }
 }

@@ -3,6 +3,7 @@ import superjson from 'superjson';
 import { ZodError, z } from 'zod';
 import { sessionTokenFromCookieHeader, userForSessionToken, type SessionUser } from '../auth/service';
 import { InvalidRequestError, NotFoundError, UnauthenticatedError, UserFacingError } from '../errors';
+import { parserRouter, type MessageRouter } from '../chat/service';
 import { getAppServices, type AppServices } from '../services';
 
 export interface TrpcContext {
@@ -12,9 +13,11 @@ export interface TrpcContext {
   /** Response headers: auth procedures set the session cookie here. */
   resHeaders: Headers;
   secureCookies: boolean;
+  /** How chat messages are understood: the OpenAI router when configured, else the parser. */
+  router: MessageRouter;
 }
 
-export async function createTrpcContext(options: { req: Request; resHeaders: Headers; services?: AppServices }): Promise<TrpcContext> {
+export async function createTrpcContext(options: { req: Request; resHeaders: Headers; services?: AppServices; router?: MessageRouter }): Promise<TrpcContext> {
   const services = options.services ?? (await getAppServices());
   const sessionToken = sessionTokenFromCookieHeader(options.req.headers.get('cookie'));
   const forwardedProto = options.req.headers.get('x-forwarded-proto');
@@ -24,6 +27,7 @@ export async function createTrpcContext(options: { req: Request; resHeaders: Hea
     sessionToken,
     resHeaders: options.resHeaders,
     secureCookies: (forwardedProto ?? new URL(options.req.url).protocol.replace(':', '')) === 'https',
+    router: options.router ?? parserRouter,
   };
 }
 

@@ -56,7 +56,7 @@ describe.each(PROVIDERS)('auth and chat over tRPC, app database on %s', (provide
   it('requires a session for every procedure except sign-in and sign-up', async () => {
     for (const token of [undefined, 'forged-token', 'x'.repeat(500)]) {
       const { caller } = await callerFor(app, token);
-      for (const call of [() => caller.auth.me(), () => caller.auth.signOut(), () => caller.chat.list(), () => caller.chat.tables(), () => caller.chat.messages({ chatId: 'any' }), () => caller.chat.send({ chatId: null, text: 'show orders' })]) {
+      for (const call of [() => caller.auth.me(), () => caller.auth.signOut(), () => caller.chat.list(), () => caller.chat.info(), () => caller.chat.act({ chatId: 'any', label: 'CSV', action: { kind: 'set_default_format', format: 'csv' } }), () => caller.chat.messages({ chatId: 'any' }), () => caller.chat.send({ chatId: null, text: 'show orders' })]) {
         expect((await trpcError(call())).code).toBe('UNAUTHORIZED');
       }
     }

@@ -1,0 +1,65 @@
+'use client';
+
+import type { ChatAction, ChatOption } from '@/lib/chat-action';
+import type { MessagePayload } from '@/lib/chat-message';
+import { EXPORT_FORMATS } from '@/lib/export-request';
+import { ResultView } from './result-view';
+
+export interface ChatMessageData {
+  id: string;
+  role: 'user' | 'assistant';
+  content: string;
+  payload: MessagePayload | null;
+}
+
+interface ChatMessageProps {
+  message: ChatMessageData;
+  onAction: (label: string, action: ChatAction) => void;
+  busy: boolean;
+}
+
+/** Starts a browser download of a same-origin URL, as a click on a download link would. */
+export function startDownload(url: string) {
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = '';
+  link.rel = 'noopener';
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+}
+
+function Choices({ options, onAction, busy }: { options: ChatOption[]; onAction: ChatMessageProps['onAction']; busy: boolean }) {
+  return (
+    <div className="chips" role="group" aria-label="Choose one">
+      {options.map((option, index) => (
+        <button key={index} type="button" className="chip" disabled={busy} title={option.description ?? undefined} aria-label={option.description ? `${option.label} — ${option.description}` : option.label} onClick={() => onAction(option.label, option.action)}>
+          {option.label}
+          {option.description === 'coming soon' && <span className="chip-note"> · soon</span>}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+export function ChatMessage({ message, onAction, busy }: ChatMessageProps) {
+  const payload = message.payload;
+  return (
+    <div className={`message ${message.role}${payload?.kind === 'error' ? ' error' : ''}`} data-kind={payload?.kind ?? 'text'}>
+      <p className="message-text">{message.content}</p>
+      {payload?.kind === 'result' && <ResultView result={payload} />}
+      {payload?.kind === 'choice' && <Choices options={payload.options} onAction={onAction} busy={busy} />}
+      {payload?.kind === 'export' && (
+        <div className="export-card">
+          <span className="export-format" aria-hidden="true">
+            {payload.archive ? 'ZIP' : EXPORT_FORMATS[payload.format].label}
+          </span>
+          <span className="export-files">{payload.files.map((file) => `${file.position} · ${file.title}`).join(', ')}</span>
+          <a className="chip" href={payload.downloadUrl} download>
+            Download again
+          </a>
+        </div>
+      )}
+    </div>
+  );
+}

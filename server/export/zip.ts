@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { once } from 'node:events';
+import { Readable } from 'node:stream';
+import JSZip from 'jszip';
+import { EXPORT_FORMATS, type WritableFormat } from '@/lib/export-request';
+import { sanitizeFilenameStem } from '@/lib/filename';
+import type { DataSource } from '../query/data-source';
+import { createEncoder, type EncoderOptions } from './encoders';
+import { encodeRows } from './stream';
+
+export interface ZipMember {
+  title: string;
+  sql: string;
+}
+
+/** "orders.csv", then "orders (2).csv": unique, sanitised names in the archive. */
+export function uniqueMemberNames(titles: string[], extension: string): string[] {
+  const used = new Set<string>(['manifest.json']);
+  return titles.map((title) => {
+    const stem = sanitizeFilenameStem(title, 'query');
+    let name = `${stem}.${extension}`;
+    for (let copy = 2; used.has(name.toLowerCase()); copy++) name = `${stem} (${copy}).${extension}`;
+    used.add(name.toLowerCase());
+    return name;
+  });
+}
+
+/**
+ * One ZIP of several query results, with manifest.json (query, format, rows, bytes, SHA-256 of each
+ * file). Each result is encoded to a temporary file first, one cursor at a time, so the manifest is
+ * complete before the archive streams out; memory stays flat either way.
+ */
+export async function* zipQueryResults(dataSource: DataSource, members: ZipMember[], format: WritableFormat, options: EncoderOptions, signal: AbortSignal, onRows: (rows: number) => void): AsyncGenerator<Uint8Array> {
+  const workDir = await mkdtemp(path.join(tmpdir(), 'askport-zip-'));
+  try {
+    const names = uniqueMemberNames(members.map((member) => member.title), EXPORT_FORMATS[format].extension);
+    const manifestFiles: Array<{ file: string; title: string; query: string; format: WritableFormat; rows: number; bytes: number; sha256: string; empty: boolean }> = [];
+    const zip = new JSZip();
+    for (const [index, member] of members.entries()) {
+      const file = path.join(workDir, `${index}.part`);
+      const out = createWriteStream(file);
+      const hash = createHash('sha256');
+      let rows = 0;
+      let bytes = 0;
+      const stream = await dataSource.stream(member.sql);
+      try {
+        for await (const chunk of encodeRows(stream, createEncoder(format, stream.columns, options))) {
+          if (signal.aborted) throw signal.reason ?? new Error('aborted');
+          const buffer = Buffer.from(chunk.text, 'utf8');
+          hash.update(buffer);
+          bytes += buffer.byteLength;
+          rows += chunk.rows;
+          onRows(chunk.rows);
+          if (!out.write(buffer)) await once(out, 'drain');
+        }
+      } finally {
+        await stream.close();
+        out.end();
+        await once(out, 'close');
+      }
+      const name = names[index]!;
+      manifestFiles.push({ file: name, title: member.title, query: member.sql, format, rows, bytes, sha256: hash.digest('hex'), empty: rows === 0 });
+      zip.file(name, createReadStream(file), { binary: true });
+    }
+    zip.file('manifest.json', `${JSON.stringify({ generatedAt: new Date().toISOString(), format, files: manifestFiles }, null, 2)}\n`);
+    // jszip's stream is an old-style stream; wrap() gives it backpressure and async iteration.
+    const archive = new Readable().wrap(zip.generateNodeStream({ type: 'nodebuffer', streamFiles: true, compression: 'DEFLATE', compressionOptions: { level: 6 } }));
+    for await (const chunk of archive as AsyncIterable<Buffer>) {
+      if (signal.aborted) throw signal.reason ?? new Error('aborted');
+      yield chunk;
+    }
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}

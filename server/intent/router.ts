@@ -1,0 +1,26 @@
+import type { Intent, QuerySpec } from '@/lib/intent';
+import { understandMessage } from '../chat/understand';
+import { parseIntent } from './parser';
+
+/** What the chat should do with a message, whichever path understood it. */
+export type RoutedAction =
+  | { kind: 'intent'; intent: Intent } // export, set_default_format or cancel
+  | { kind: 'query'; query: QuerySpec }
+  | { kind: 'reply'; text: string }
+  | { kind: 'clarify'; question: string };
+
+export interface Routed {
+  action: RoutedAction;
+  source: 'model' | 'parser';
+  /** Why the parser answered although a model is configured; said once in the reply. */
+  fallbackReason: string | null;
+}
+
+/** The deterministic path: the fallback parser, then SQL and "show <table>" for everything else. */
+export function routeWithParser(text: string, tables: readonly string[]): RoutedAction {
+  const intent = parseIntent(text);
+  if (intent.intent !== 'other') return { kind: 'intent', intent };
+  const understood = understandMessage(text, tables);
+  if (understood.kind === 'reply') return understood;
+  return { kind: 'query', query: { sql: understood.sql, title: understood.title ?? null } };
+}

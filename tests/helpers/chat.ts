@@ -1,0 +1,20 @@
+import { SESSION_COOKIE } from '@/server/auth/service';
+import { handleExportDownload } from '@/server/export/download-route';
+import type { TestApp } from './databases';
+import { callerFor } from './trpc';
+
+/** A signed-in user's chat, driven the way the browser drives it. */
+export async function chatSession(app: TestApp, token: string) {
+  const { caller } = await callerFor(app, token);
+  let chatId: string | null = null;
+  const say = async (text: string) => {
+    const result = await caller.chat.send({ chatId, text });
+    chatId = result.chatId;
+    return result.messages[1]!;
+  };
+  const download = (url: string) => {
+    const exportId = decodeURIComponent(/\/api\/exports\/([^/]+)\/download/.exec(url)![1]!);
+    return handleExportDownload(new Request(`http://localhost${url}`, { headers: { cookie: `${SESSION_COOKIE}=${token}` } }), exportId, app.services);
+  };
+  return { caller, say, download, chatId: () => chatId };
+}
