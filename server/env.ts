@@ -13,6 +13,9 @@ const envSchema = z.object({
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_MODEL: z.string().default('gpt-4o-mini'),
+  OPENAI_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
+  // Some OpenAI-compatible servers cannot stream; "false" asks for one JSON answer instead.
+  OPENAI_STREAM: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 });
 

@@ -3,7 +3,8 @@ import superjson from 'superjson';
 import { ZodError, z } from 'zod';
 import { sessionTokenFromCookieHeader, userForSessionToken, type SessionUser } from '../auth/service';
 import { InvalidRequestError, NotFoundError, UnauthenticatedError, UserFacingError } from '../errors';
-import { parserRouter, type MessageRouter } from '../chat/service';
+import type { MessageRouter } from '../chat/service';
+import { getMessageRouter } from '../intent/select-router';
 import { getAppServices, type AppServices } from '../services';
 
 export interface TrpcContext {
@@ -27,7 +28,7 @@ export async function createTrpcContext(options: { req: Request; resHeaders: Hea
     sessionToken,
     resHeaders: options.resHeaders,
     secureCookies: (forwardedProto ?? new URL(options.req.url).protocol.replace(':', '')) === 'https',
-    router: options.router ?? parserRouter,
+    router: options.router ?? getMessageRouter(),
   };
 }
 
