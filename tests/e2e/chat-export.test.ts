@@ -6,8 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchBrowser } from './browser';
 
-const baseUrl = inject('baseUrl');
-const dataDir = inject('dataDir');
+const { baseUrl, dataDir } = inject('offlineApp');
 const screenshotDir = path.join(process.cwd(), 'data', 'screenshots');
 // `UPDATE_SCREENSHOTS=1 npm run test:e2e` refreshes the pictures the README shows.
 const readmeScreenshotDir = path.join(process.cwd(), 'tests', 'e2e', 'screenshots');

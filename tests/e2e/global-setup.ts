@@ -4,11 +4,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { standInModelAnswer, startFakeOpenAI } from '../helpers/fake-openai';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    baseUrl: string;
-    dataDir: string;
+    /** The app on the embedded default with no OpenAI key: offline mode. */
+    offlineApp: { baseUrl: string; dataDir: string };
+    /** The same app with a local Chat Completions server standing in for OpenAI. */
+    modelApp: { baseUrl: string; dataDir: string };
   }
 }
 
@@ -40,27 +43,42 @@ async function waitForServer(url: string, server: ChildProcess, timeoutMs: numbe
   throw new Error(`the app did not answer at ${url} within ${timeoutMs} ms`);
 }
 
-/** Builds the app (unless E2E_SKIP_BUILD=1), starts it on a free port with fresh data, stops it after. */
+/** Starts the built app on a free port with fresh data on the embedded default. */
+async function startApp(baseEnv: NodeJS.ProcessEnv, extraEnv: Record<string, string>) {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'askport-e2e-'));
+  // Whatever database or key the shell points at is not used.
+  const { DATABASE_URL: _app, DATA_DATABASE_URL: _data, OPENAI_API_KEY: _key, OPENAI_BASE_URL: _url, ...inherited } = baseEnv;
+  const env = { ...inherited, ASKPORT_DATA_DIR: dataDir, ...extraEnv };
+  const prepared = spawnSync(bin('tsx'), ['server/cli/setup.ts'], { cwd: root, env, stdio: 'inherit' });
+  if (prepared.status !== 0) throw new Error('setup failed');
+  const port = await freePort();
+  const server = spawn(bin('next'), ['start', '-p', String(port), '-H', '127.0.0.1'], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  await waitForServer(`${baseUrl}/sign-in`, server, 60_000);
+  return {
+    app: { baseUrl, dataDir },
+    stop: () => {
+      if (server.pid) process.kill(-server.pid, 'SIGTERM');
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Builds the app (unless E2E_SKIP_BUILD=1), starts it offline and with a stand-in model, stops both after. */
 export default async function setup(project: TestProject) {
   const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' } as NodeJS.ProcessEnv;
   if (process.env.E2E_SKIP_BUILD !== '1') {
     const build = spawnSync(bin('next'), ['build'], { cwd: root, env, stdio: 'inherit' });
     if (build.status !== 0) throw new Error('next build failed');
   }
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'askport-e2e-'));
-  const port = await freePort();
-  // The embedded default, on fresh files: whatever database the shell points at is not used.
-  const { DATABASE_URL: _appDatabase, DATA_DATABASE_URL: _dataSource, ...inherited } = env;
-  const appEnv = { ...inherited, ASKPORT_DATA_DIR: dataDir };
-  const prepared = spawnSync(bin('tsx'), ['server/cli/setup.ts'], { cwd: root, env: appEnv, stdio: 'inherit' });
-  if (prepared.status !== 0) throw new Error('setup failed');
-  const server = spawn(bin('next'), ['start', '-p', String(port), '-H', '127.0.0.1'], { cwd: root, env: appEnv, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
-  const baseUrl = `http://127.0.0.1:${port}`;
-  await waitForServer(`${baseUrl}/sign-in`, server, 60_000);
-  project.provide('baseUrl', baseUrl);
-  project.provide('dataDir', dataDir);
-  return () => {
-    if (server.pid) process.kill(-server.pid, 'SIGTERM');
-    rmSync(dataDir, { recursive: true, force: true });
+  const model = await startFakeOpenAI(standInModelAnswer);
+  const offline = await startApp(env, {});
+  const withModel = await startApp(env, { OPENAI_API_KEY: 'e2e-key', OPENAI_BASE_URL: model.baseURL, OPENAI_MODEL: 'stand-in' });
+  project.provide('offlineApp', offline.app);
+  project.provide('modelApp', withModel.app);
+  return async () => {
+    offline.stop();
+    withModel.stop();
+    await model.close();
   };
 }

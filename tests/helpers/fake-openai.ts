@@ -25,7 +25,7 @@ export interface RecordedRequest {
 export interface FakeOpenAI {
   baseURL: string;
   requests: RecordedRequest[];
-  answer: (next: ScriptedAnswer | ((request: RecordedRequest) => ScriptedAnswer)) => void;
+  answer: (next: ScriptedAnswer | ((request: RecordedRequest) => ScriptedAnswer | Promise<ScriptedAnswer>)) => void;
   close: () => Promise<void>;
 }
 
@@ -42,8 +42,8 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return body;
 }
 
-export async function startFakeOpenAI(): Promise<FakeOpenAI> {
-  const queue: Array<ScriptedAnswer | ((request: RecordedRequest) => ScriptedAnswer)> = [];
+export async function startFakeOpenAI(fallbackAnswer?: (request: RecordedRequest) => ScriptedAnswer | Promise<ScriptedAnswer>): Promise<FakeOpenAI> {
+  const queue: Array<ScriptedAnswer | ((request: RecordedRequest) => ScriptedAnswer | Promise<ScriptedAnswer>)> = [];
   const requests: RecordedRequest[] = [];
 
   const server = createServer(async (request: IncomingMessage, response: ServerResponse) => {
@@ -53,8 +53,8 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     }
     const body = JSON.parse(await readBody(request)) as RecordedRequest;
     requests.push(body);
-    const next = queue.shift() ?? { text: 'Hello!' };
-    const answer = typeof next === 'function' ? next(body) : next;
+    const next = queue.shift() ?? fallbackAnswer ?? { text: 'Hello!' };
+    const answer = typeof next === 'function' ? await next(body) : next;
     if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
     if (response.destroyed) return;
     if (answer.status && answer.status >= 400) {
@@ -100,3 +100,22 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
 }
 
 export const toolCall = (name: string, args: object) => ({ toolCall: { name, arguments: JSON.stringify(args) } });
+
+/**
+ * A stand-in model for end-to-end runs, where the browser cannot script each answer: it reads the
+ * last user message with the fallback parser and answers with the tool call a good model would make.
+ * It exercises the whole OpenAI path (SDK, streaming, tool validation) without a real model.
+ */
+export async function standInModelAnswer(request: RecordedRequest): Promise<ScriptedAnswer> {
+  const { parseIntent } = await import('@/server/intent/parser');
+  const { understandMessage } = await import('@/server/chat/understand');
+  const text = [...request.messages].reverse().find((message) => message.role === 'user')?.content ?? '';
+  const tables = [...(request.messages[0]?.content ?? '').matchAll(/^- (\w+)\(/gm)].map((match) => match[1]!);
+  const intent = parseIntent(text);
+  if (intent.intent === 'export') return toolCall('export_results', { format: intent.format, target: intent.target, nth: intent.nth });
+  if (intent.intent === 'set_default_format' && intent.format) return toolCall('set_default_format', { format: intent.format });
+  if (intent.intent === 'cancel') return toolCall('cancel_export', {});
+  const understood = understandMessage(text, tables);
+  if (understood.kind === 'query') return toolCall('run_query', { sql: understood.sql, title: understood.title ?? null });
+  return { text: 'I can query the tables and export results as CSV or JSON.' };
+}

@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Download, Page } from 'playwright-core';
+
+/** Signs in with the demo account shown on the sign-in page and lands on a new chat. */
+export async function signInAsDemo(page: Page, baseUrl: string): Promise<void> {
+  await page.goto(`${baseUrl}/sign-in`);
+  await page.getByRole('button', { name: 'Sign in as the demo user' }).click();
+  await page.waitForURL(/\/chat$/);
+  await page.getByText('Ask me about your data').waitFor();
+}
+
+/** Types a message as a person would and waits for the assistant's answer; returns its text. */
+export async function ask(page: Page, text: string): Promise<string> {
+  const answers = page.locator('.message.assistant:not(.thinking):not(.welcome)');
+  const before = await answers.count();
+  await page.getByLabel('Message').fill(text);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((count) => document.querySelectorAll('.message.assistant:not(.thinking):not(.welcome)').length > count && !document.querySelector('.thinking'), before);
+  return (await answers.last().locator('.message-text').textContent()) ?? '';
+}
+
+/** Runs `action` and returns the download it starts. */
+export async function downloadFrom(page: Page, action: () => Promise<unknown>): Promise<Download> {
+  const [download] = await Promise.all([page.waitForEvent('download'), action()]);
+  return download;
+}
+
+export async function downloadedText(download: Download): Promise<string> {
+  return readFileSync(await download.path(), 'utf8');
+}
+
+export function countInDataSource(dataDir: string, sql: string): number {
+  const db = new Database(path.join(dataDir, 'demo.db'), { readonly: true });
+  try {
+    return db.prepare(sql).pluck().get() as number;
+  } finally {
+    db.close();
+  }
+}
