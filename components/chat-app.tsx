@@ -7,7 +7,7 @@ import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 
 import type { ChatAction } from '@/lib/chat-action';
 import { MAX_MESSAGE_LENGTH } from '@/lib/limits';
 import { ChatMessage, startDownload, type ChatMessageData } from './chat-message';
-import { useTRPC } from './trpc';
+import { useTRPC, useTRPCClient } from './trpc';
 
 interface ChatAppProps {
   user: { id: string; email: string; name: string };
@@ -16,6 +16,7 @@ interface ChatAppProps {
 
 export function ChatApp({ user, chatId }: ChatAppProps) {
   const trpc = useTRPC();
+  const trpcClient = useTRPCClient();
   const router = useRouter();
   const queryClient = useQueryClient();
   const chats = useQuery(trpc.chat.list.queryOptions());
@@ -23,6 +24,8 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
   const messages = useQuery({ ...trpc.chat.messages.queryOptions({ chatId: chatId ?? '' }), enabled: chatId !== null });
   const [draft, setDraft] = useState('');
   const [pendingText, setPendingText] = useState<string | null>(null);
+  // The model's words as they stream in, shown until the stored answer replaces them.
+  const [streamingText, setStreamingText] = useState('');
   const threadEnd = useRef<HTMLDivElement>(null);
 
   const onAnswered = (result: { chatId: string; messages: Array<ChatMessageData & { createdAt: Date }> }) => {
@@ -33,7 +36,20 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
     for (const message of result.messages) if (message.payload?.kind === 'export') startDownload(message.payload.downloadUrl);
     if (result.chatId !== chatId) router.push(`/chat/${result.chatId}`);
   };
-  const send = useMutation(trpc.chat.send.mutationOptions({ onSuccess: onAnswered, onSettled: () => setPendingText(null) }));
+  const send = useMutation({
+    mutationFn: async (input: { chatId: string | null; text: string }) => {
+      for await (const event of await trpcClient.chat.send.mutate(input)) {
+        if (event.type === 'text') setStreamingText((text) => text + event.delta);
+        else return event;
+      }
+      throw new Error('The answer was cut off. Please try again.');
+    },
+    onSuccess: onAnswered,
+    onSettled: () => {
+      setPendingText(null);
+      setStreamingText('');
+    },
+  });
   const act = useMutation(trpc.chat.act.mutationOptions({ onSuccess: onAnswered, onSettled: () => setPendingText(null) }));
   const busy = send.isPending || act.isPending;
   const signOut = useMutation(
@@ -146,7 +162,13 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
                 <p className="message-text">{pendingText}</p>
               </div>
               <div className="message assistant thinking" role="status">
-                <span className="dots" aria-hidden="true" /> Working on it…
+                {streamingText ? (
+                  <p className="message-text">{streamingText}</p>
+                ) : (
+                  <>
+                    <span className="dots" aria-hidden="true" /> Working on it…
+                  </>
+                )}
               </div>
             </>
           )}

@@ -26,8 +26,9 @@ interface Reply {
   queryRunId?: string | null;
 }
 
-/** Turns a message into an action: the seam where the OpenAI router plugs in. */
-export type MessageRouter = (app: AppServices, user: SessionUser, chat: Chat, text: string) => Promise<Routed>;
+/** Turns a message into an action: the seam where the OpenAI router plugs in. `onText` receives the
+ * model's words as they stream, for the browser to show while the answer forms. */
+export type MessageRouter = (app: AppServices, user: SessionUser, chat: Chat, text: string, onText?: (delta: string) => void) => Promise<Routed>;
 
 export const parserRouter: MessageRouter = async (app, _user, _chat, text) => ({
   action: routeWithParser(text, await allowedTables(app.dataSource)),
@@ -77,9 +78,9 @@ async function saveExchange(app: AppServices, chat: Chat, userText: string, repl
 }
 
 /** Stores the user's message, answers it, stores the answer. Refusals become the answer's text. */
-export async function sendMessage(app: AppServices, user: SessionUser, input: SendMessageInput, router: MessageRouter = parserRouter): Promise<{ chatId: string; messages: ChatMessageView[] }> {
+export async function sendMessage(app: AppServices, user: SessionUser, input: SendMessageInput, router: MessageRouter = parserRouter, onText?: (delta: string) => void): Promise<{ chatId: string; messages: ChatMessageView[] }> {
   const chat = input.chatId ? await requireChat(app, user, input.chatId) : await app.db.chat.create({ data: { userId: user.id, title: chatTitle(input.text) } });
-  const routed = await router(app, user, chat, input.text);
+  const routed = await router(app, user, chat, input.text, onText);
   let reply: Reply;
   try {
     reply = await answer(app, user, chat, routed);

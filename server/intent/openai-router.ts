@@ -138,9 +138,9 @@ function failureReason(error: unknown, timeoutMs: number): string {
 }
 
 /** OpenAI function calling first; any failure falls back to the parser and says why, briefly. */
-export function createOpenAIRouter(config: OpenAIRouterConfig, onText?: (delta: string) => void): MessageRouter {
+export function createOpenAIRouter(config: OpenAIRouterConfig): MessageRouter {
   const client = new OpenAI({ apiKey: config.apiKey, baseURL: config.baseURL, timeout: config.timeoutMs, maxRetries: 0 });
-  return async (app: AppServices, _user: SessionUser, chat: Chat, text: string) => {
+  return async (app: AppServices, _user: SessionUser, chat: Chat, text: string, onText?: (delta: string) => void) => {
     const fallback = async (reason: string) => ({ action: routeWithParser(text, await allowedTables(app.dataSource)), source: 'parser' as const, fallbackReason: reason });
     try {
       const [schemas, history, queryCount] = await Promise.all([tableSchemas(app.dataSource), conversation(app, chat), app.db.queryRun.count({ where: { chatId: chat.id } })]);

@@ -46,16 +46,21 @@ const t = initTRPC.context<TrpcContext>().create({
   },
 });
 
+/** A service error as the tRPC error the client should see; anything unexpected stays internal. */
+export function toTrpcError(error: unknown): TRPCError {
+  const cause = error instanceof TRPCError ? (error.cause ?? error) : error;
+  if (cause instanceof NotFoundError) return new TRPCError({ code: 'NOT_FOUND', message: cause.message, cause });
+  if (cause instanceof UnauthenticatedError) return new TRPCError({ code: 'UNAUTHORIZED', message: cause.message, cause });
+  if (cause instanceof InvalidRequestError || cause instanceof UserFacingError) return new TRPCError({ code: 'BAD_REQUEST', message: cause.message, cause });
+  if (error instanceof TRPCError) return error;
+  console.error('[trpc] internal error', error);
+  return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: error instanceof Error ? error : undefined });
+}
+
 /** Service errors → tRPC codes, so routers stay thin. */
 const mapServiceErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok) {
-    const cause = result.error.cause;
-    if (cause instanceof NotFoundError) throw new TRPCError({ code: 'NOT_FOUND', message: cause.message, cause });
-    if (cause instanceof UnauthenticatedError) throw new TRPCError({ code: 'UNAUTHORIZED', message: cause.message, cause });
-    if (cause instanceof InvalidRequestError || cause instanceof UserFacingError) throw new TRPCError({ code: 'BAD_REQUEST', message: cause.message, cause });
-    if (result.error.code === 'INTERNAL_SERVER_ERROR') console.error('[trpc] internal error', result.error.cause ?? result.error);
-  }
+  if (!result.ok) throw toTrpcError(result.error);
   return result;
 });
 

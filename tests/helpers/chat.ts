@@ -2,14 +2,14 @@ import { SESSION_COOKIE } from '@/server/auth/service';
 import { parserRouter, type MessageRouter } from '@/server/chat/service';
 import { handleExportDownload } from '@/server/export/download-route';
 import type { TestApp } from './databases';
-import { callerFor } from './trpc';
+import { callerFor, send } from './trpc';
 
 /** A signed-in user's chat, driven the way the browser drives it. */
 export async function chatSession(app: TestApp, token: string, router: MessageRouter = parserRouter) {
   const { caller } = await callerFor(app, token, router);
   let chatId: string | null = null;
   const say = async (text: string) => {
-    const result = await caller.chat.send({ chatId, text });
+    const result = await send(caller, { chatId, text });
     chatId = result.chatId;
     return result.messages[1]!;
   };

@@ -2,6 +2,7 @@ import { SESSION_COOKIE } from '@/server/auth/service';
 import { parserRouter, type MessageRouter } from '@/server/chat/service';
 import { createTrpcContext } from '@/server/trpc/init';
 import { createCaller } from '@/server/trpc/root';
+import type { SendEvent } from '@/server/trpc/routers/chat';
 import type { TestApp } from './databases';
 
 /**
@@ -13,4 +14,16 @@ export async function callerFor(app: TestApp, token?: string, router: MessageRou
   const req = new Request('http://localhost:3000/api/trpc', { headers: token ? { cookie: `${SESSION_COOKIE}=${token}` } : {} });
   const caller = createCaller(await createTrpcContext({ req, resHeaders, services: app.services, router }));
   return { caller, resHeaders };
+}
+
+type Caller = Awaited<ReturnType<typeof callerFor>>['caller'];
+
+/** chat.send streams events; this reads them and returns the stored exchange (and the streamed text). */
+export async function send(caller: Caller, input: { chatId: string | null; text: string }): Promise<Extract<SendEvent, { type: 'done' }> & { streamed: string }> {
+  let streamed = '';
+  for await (const event of await caller.chat.send(input)) {
+    if (event.type === 'text') streamed += event.delta;
+    else return { ...event, streamed };
+  }
+  throw new Error('chat.send ended without an answer');
 }

@@ -3,7 +3,7 @@ import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_MESSAGE_LENGTH } from '@/lib/limits';
 import { createTestApp, PROVIDERS, type TestApp } from '../helpers/databases';
-import { callerFor } from '../helpers/trpc';
+import { callerFor, send } from '../helpers/trpc';
 import { newUser } from '../helpers/users';
 
 async function trpcError(promise: Promise<unknown>): Promise<TRPCError> {
@@ -56,7 +56,7 @@ describe.each(PROVIDERS)('auth and chat over tRPC, app database on %s', (provide
   it('requires a session for every procedure except sign-in and sign-up', async () => {
     for (const token of [undefined, 'forged-token', 'x'.repeat(500)]) {
       const { caller } = await callerFor(app, token);
-      for (const call of [() => caller.auth.me(), () => caller.auth.signOut(), () => caller.chat.list(), () => caller.chat.info(), () => caller.chat.act({ chatId: 'any', label: 'CSV', action: { kind: 'set_default_format', format: 'csv' } }), () => caller.chat.messages({ chatId: 'any' }), () => caller.chat.send({ chatId: null, text: 'show orders' })]) {
+      for (const call of [() => caller.auth.me(), () => caller.auth.signOut(), () => caller.chat.list(), () => caller.chat.info(), () => caller.chat.act({ chatId: 'any', label: 'CSV', action: { kind: 'set_default_format', format: 'csv' } }), () => caller.chat.messages({ chatId: 'any' }), () => send(caller, { chatId: null, text: 'show orders' })]) {
         expect((await trpcError(call())).code).toBe('UNAUTHORIZED');
       }
     }
@@ -64,7 +64,7 @@ describe.each(PROVIDERS)('auth and chat over tRPC, app database on %s', (provide
 
   it('runs typed SQL: stores the query run with its position, shows 100 rows and the total', async () => {
     const { caller } = await callerFor(app, (await newUser(app.db)).token);
-    const first = await caller.chat.send({ chatId: null, text: 'SELECT * FROM events ORDER BY id' });
+    const first = await send(caller, { chatId: null, text: 'SELECT * FROM events ORDER BY id' });
     const reply = first.messages[1];
     expect(first.messages[0]).toMatchObject({ role: 'user', content: 'SELECT * FROM events ORDER BY id' });
     expect(reply?.payload?.kind).toBe('result');
@@ -77,7 +77,7 @@ describe.each(PROVIDERS)('auth and chat over tRPC, app database on %s', (provide
     expect(reply.payload.columns.map((column) => column.name)).toEqual(['id', 'customer_id', 'occurred_at', 'type', 'amount', 'currency', 'country', 'description']);
     expect(reply.content).toBe(`${total.toLocaleString('en-US')} rows. Showing the first 100.`);
 
-    const second = await caller.chat.send({ chatId: first.chatId, text: 'show me the products' });
+    const second = await send(caller, { chatId: first.chatId, text: 'show me the products' });
     expect(second.messages[1]?.payload).toMatchObject({ kind: 'result', position: 2, title: 'products', sql: 'SELECT * FROM products' });
     const runs = await app.db.queryRun.findMany({ where: { chatId: first.chatId }, orderBy: { position: 'asc' } });
     expect(runs.map((run) => [run.position, run.title, run.rowCount])).toEqual([
@@ -98,11 +98,11 @@ describe.each(PROVIDERS)('auth and chat over tRPC, app database on %s', (provide
     ['SELECT no_such_column FROM orders', /^The database could not run that query: no such column: no_such_column$/],
   ])('answers %j with a clear sentence in the thread and keeps the chat usable', async (text, expected) => {
     const { caller } = await callerFor(app, (await newUser(app.db)).token);
-    const result = await caller.chat.send({ chatId: null, text });
+    const result = await send(caller, { chatId: null, text });
     expect(result.messages[1]).toMatchObject({ role: 'assistant', payload: { kind: 'error' } });
     expect(result.messages[1]?.content).toMatch(expected);
     expect(result.messages[1]?.content).not.toMatch(/at \w+ \(|SqliteError|node_modules/);
-    const next = await caller.chat.send({ chatId: result.chatId, text: 'show orders' });
+    const next = await send(caller, { chatId: result.chatId, text: 'show orders' });
     expect(next.messages[1]?.payload).toMatchObject({ kind: 'result', position: 1 });
   });
 
@@ -119,13 +119,13 @@ describe.each(PROVIDERS)('auth and chat over tRPC, app database on %s', (provide
 
   it("answers another user's chat exactly like a missing one: NOT_FOUND", async () => {
     const owner = await callerFor(app, (await newUser(app.db, 'Owner')).token);
-    const { chatId } = await owner.caller.chat.send({ chatId: null, text: 'show customers' });
+    const { chatId } = await send(owner.caller, { chatId: null, text: 'show customers' });
     const intruder = await callerFor(app, (await newUser(app.db, 'Intruder')).token);
     const foreign = await trpcError(intruder.caller.chat.messages({ chatId }));
     const missing = await trpcError(intruder.caller.chat.messages({ chatId: 'does-not-exist' }));
     expect(foreign.code).toBe('NOT_FOUND');
     expect(foreign.message).toBe(missing.message);
-    expect((await trpcError(intruder.caller.chat.send({ chatId, text: 'show orders' }))).code).toBe('NOT_FOUND');
+    expect((await trpcError(send(intruder.caller, { chatId, text: 'show orders' }))).code).toBe('NOT_FOUND');
     expect(await intruder.caller.chat.list()).toEqual([]);
     expect(await app.db.message.count({ where: { chatId } })).toBe(2);
   });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_COOKIE } from '@/server/auth/service';
 import { handleQueryRunDownload } from '@/server/export/download-route';
 import { createTestApp, PROVIDERS, type TestApp } from '../helpers/databases';
-import { callerFor } from '../helpers/trpc';
+import { callerFor, send } from '../helpers/trpc';
 import { newUser } from '../helpers/users';
 
 function download(app: TestApp, runId: string, options: { token?: string; format?: string } = {}) {
@@ -15,7 +15,7 @@ function download(app: TestApp, runId: string, options: { token?: string; format
 
 async function runQuery(app: TestApp, token: string, text: string): Promise<string> {
   const { caller } = await callerFor(app, token);
-  const result = await caller.chat.send({ chatId: null, text });
+  const result = await send(caller, { chatId: null, text });
   const payload = result.messages[1]?.payload;
   if (payload?.kind !== 'result') throw new Error(`query failed: ${result.messages[1]?.content}`);
   return payload.queryRunId;

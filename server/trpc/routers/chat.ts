@@ -1,17 +1,42 @@
 import { z } from 'zod';
 import { chatActionInputSchema } from '@/lib/chat-action';
 import { sendMessageInputSchema } from '@/lib/chat-message';
-import { getChatMessages, listChats, performAction, sendMessage } from '../../chat/service';
+import { getChatMessages, listChats, performAction, sendMessage, type ChatMessageView } from '../../chat/service';
 import { getEnv } from '../../env';
 import { allowedTables } from '../../query/service';
-import { createTRPCRouter, protectedProcedure } from '../init';
+import { createTRPCRouter, protectedProcedure, toTrpcError } from '../init';
 
 const chatIdSchema = z.object({ chatId: z.string().min(1).max(64) });
+
+export type SendEvent = { type: 'text'; delta: string } | { type: 'done'; chatId: string; messages: ChatMessageView[] };
 
 export const chatRouter = createTRPCRouter({
   list: protectedProcedure.query(({ ctx }) => listChats(ctx.services, ctx.user)),
   messages: protectedProcedure.input(chatIdSchema).query(({ ctx, input }) => getChatMessages(ctx.services, ctx.user, input.chatId)),
-  send: protectedProcedure.input(sendMessageInputSchema).mutation(({ ctx, input }) => sendMessage(ctx.services, ctx.user, input, ctx.router)),
+  /** Streams the model's words as they come (OpenAI path), then the stored exchange. */
+  send: protectedProcedure.input(sendMessageInputSchema).mutation(async function* ({ ctx, input }): AsyncGenerator<SendEvent> {
+    const pending: string[] = [];
+    let wake: (() => void) | null = null;
+    const answer = sendMessage(ctx.services, ctx.user, input, ctx.router, (delta) => {
+      pending.push(delta);
+      wake?.();
+    });
+    let settled = false;
+    void answer.then(
+      () => ((settled = true), wake?.()),
+      () => ((settled = true), wake?.()),
+    );
+    while (!settled || pending.length > 0) {
+      if (pending.length > 0) {
+        yield { type: 'text', delta: pending.splice(0).join('') };
+        continue;
+      }
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = null;
+    }
+    // Errors thrown while streaming pass no middleware: map them here, same as everywhere else.
+    yield { type: 'done', ...(await answer.catch((error: unknown) => Promise.reject(toTrpcError(error)))) };
+  }),
   act: protectedProcedure.input(chatActionInputSchema).mutation(({ ctx, input }) => performAction(ctx.services, ctx.user, input, ctx.router)),
   info: protectedProcedure.query(async ({ ctx }) => ({
     tables: await allowedTables(ctx.services.dataSource),
