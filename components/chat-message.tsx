@@ -33,7 +33,7 @@ function Choices({ options, onAction, busy }: { options: ChatOption[]; onAction:
   return (
     <div className="chips" role="group" aria-label="Choose one">
       {options.map((option, index) => (
-        <button key={index} type="button" className="chip" disabled={busy} title={option.description ?? undefined} aria-label={option.description ? `${option.label} — ${option.description}` : option.label} onClick={() => onAction(option.label, option.action)}>
+        <button key={index} type="button" className="chip" disabled={busy} data-hint={option.description ?? undefined} aria-label={option.description ? `${option.label} — ${option.description}` : option.label} onClick={() => onAction(option.label, option.action)}>
           {option.label}
           {option.description === 'coming soon' && <span className="chip-note"> · soon</span>}
         </button>

@@ -12,7 +12,7 @@ export function ExportChips({ queryRunId, totalRows }: { queryRunId: string; tot
         const info = EXPORT_FORMATS[format];
         const description = `Download all ${rows} as ${info.label} (${info.useFor})`;
         return (
-          <a key={format} className="chip" href={downloadPath({ queryRunId, format })} download aria-label={description} title={description} data-format={format}>
+          <a key={format} className="chip" href={downloadPath({ queryRunId, format })} download aria-label={description} data-hint={`${info.label} · ${rows}`} data-format={format}>
             {info.label}
           </a>
         );

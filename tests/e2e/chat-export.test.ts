@@ -1,35 +1,12 @@
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchBrowser } from './browser';
+import { countInDataSource as count, screenshot } from './pages';
 
 const { baseUrl, dataDir } = inject('offlineApp');
-const screenshotDir = path.join(process.cwd(), 'data', 'screenshots');
-// `UPDATE_SCREENSHOTS=1 npm run test:e2e` refreshes the pictures the README shows.
-const readmeScreenshotDir = path.join(process.cwd(), 'tests', 'e2e', 'screenshots');
-
-function countInDataSource(sql: string): number {
-  const db = new Database(path.join(dataDir, 'demo.db'), { readonly: true });
-  try {
-    return db.prepare(sql).pluck().get() as number;
-  } finally {
-    db.close();
-  }
-}
-
-async function screenshot(page: Page, name: string) {
-  mkdirSync(screenshotDir, { recursive: true });
-  const file = path.join(screenshotDir, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: false });
-  if (process.env.UPDATE_SCREENSHOTS === '1') {
-    mkdirSync(readmeScreenshotDir, { recursive: true });
-    copyFileSync(file, path.join(readmeScreenshotDir, `${name}.png`));
-  }
-}
-
+const countInDataSource = (sql: string) => count(dataDir, sql);
 describe('a new user of the embedded default', () => {
   let browser: Browser;
   let page: Page;

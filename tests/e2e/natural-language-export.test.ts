@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchBrowser } from './browser';
-import { ask, countInDataSource, downloadedText, downloadFrom, signInAsDemo } from './pages';
+import { ask, countInDataSource, downloadedText, downloadFrom, screenshot, signInAsDemo } from './pages';
 
 // The same journeys in offline mode (fallback parser) and with a local server standing in for OpenAI.
 describe.each([
@@ -45,6 +45,7 @@ describe.each([
     expect(await ask(page, 'export this')).toBe('Which format would you like?');
     const chips = page.locator('.message.assistant').last().getByRole('button');
     await expect(chips.allTextContents()).resolves.toEqual(['CSV', 'JSON', 'Excel · soon']);
+    if (mode === 'offline mode') await screenshot(page, 'export-choice');
     const download = await downloadFrom(page, () => chips.filter({ hasText: 'JSON' }).click());
     const rows = JSON.parse(await downloadedText(download)) as unknown[];
     expect(rows).toHaveLength(products);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Download, Page } from 'playwright-core';
@@ -37,5 +37,19 @@ export function countInDataSource(dataDir: string, sql: string): number {
     return db.prepare(sql).pluck().get() as number;
   } finally {
     db.close();
+  }
+}
+
+const screenshotDir = path.join(process.cwd(), 'data', 'screenshots');
+// `UPDATE_SCREENSHOTS=1 npm run test:e2e` refreshes the pictures the README shows.
+const readmeScreenshotDir = path.join(process.cwd(), 'tests', 'e2e', 'screenshots');
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(screenshotDir, { recursive: true });
+  const file = path.join(screenshotDir, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: false });
+  if (process.env.UPDATE_SCREENSHOTS === '1') {
+    mkdirSync(readmeScreenshotDir, { recursive: true });
+    copyFileSync(file, path.join(readmeScreenshotDir, `${name}.png`));
   }
 }
