@@ -10,6 +10,7 @@ const envSchema = z.object({
   DATA_DATABASE_URL: z.string().min(1).optional(),
   QUERY_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   DEMO_EVENTS: z.coerce.number().int().nonnegative().default(20_000),
+  EXPORT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(10),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_MODEL: z.string().default('gpt-4o-mini'),

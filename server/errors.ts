@@ -23,3 +23,10 @@ export class UnauthenticatedError extends UserFacingError {
     super('Please sign in.');
   }
 }
+
+/** Too many requests in a short time: HTTP 429 with Retry-After. */
+export class RateLimitedError extends UserFacingError {
+  constructor(readonly retryAfterSeconds: number, message: string) {
+    super(message);
+  }
+}

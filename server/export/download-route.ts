@@ -1,24 +1,32 @@
-import { writableFormatSchema } from '@/lib/export-request';
+import { z } from 'zod';
+import { exportFormatSchema, writableFormatSchema } from '@/lib/export-request';
+import { userForAuthorizationHeader } from '../auth/api-tokens';
 import { sessionTokenFromCookieHeader, userForSessionToken, type SessionUser } from '../auth/service';
-import { InvalidRequestError, NotFoundError } from '../errors';
+import { InvalidRequestError, NotFoundError, RateLimitedError } from '../errors';
 import { getAppServices, type AppServices } from '../services';
-import { startExportDownload, startQueryRunDownload, type ExportDownload } from './service';
+import { createSqlExport, startExportDownload, startQueryRunDownload, type ExportDownload } from './service';
 
-function problem(status: number, message: string): Response {
-  return Response.json({ error: message }, { status, headers: { 'Cache-Control': 'no-store' } });
+function problem(status: number, message: string, headers: Record<string, string> = {}): Response {
+  return Response.json({ error: message }, { status, headers: { 'Cache-Control': 'no-store', ...headers } });
 }
 
-/** Session check, then the download; service errors become 400/404 with a sentence, never a stack. */
-async function serveDownload(request: Request, services: AppServices | undefined, start: (app: AppServices, user: SessionUser) => Promise<ExportDownload | Response>): Promise<Response> {
+type Authenticate = (app: AppServices, request: Request) => Promise<SessionUser | null>;
+
+const bySessionCookie: Authenticate = (app, request) => userForSessionToken(app.db, sessionTokenFromCookieHeader(request.headers.get('cookie')));
+const byBearerToken: Authenticate = (app, request) => userForAuthorizationHeader(app.db, request.headers.get('authorization'));
+
+/** Authentication, then the download; service errors become 400/404/429 with a sentence, never a stack. */
+async function serveDownload(request: Request, services: AppServices | undefined, authenticate: Authenticate, start: (app: AppServices, user: SessionUser) => Promise<ExportDownload | Response>): Promise<Response> {
   const app = services ?? (await getAppServices());
-  const user = await userForSessionToken(app.db, sessionTokenFromCookieHeader(request.headers.get('cookie')));
-  if (!user) return problem(401, 'Please sign in to download exports.');
+  const user = await authenticate(app, request);
+  if (!user) return problem(401, authenticate === byBearerToken ? 'Send a valid API token: Authorization: Bearer <token>.' : 'Please sign in to download exports.');
   try {
     const download = await start(app, user);
     if (download instanceof Response) return download;
     return new Response(download.body, { status: 200, headers: download.headers });
   } catch (error) {
     if (error instanceof NotFoundError) return problem(404, error.message);
+    if (error instanceof RateLimitedError) return problem(429, error.message, { 'Retry-After': String(error.retryAfterSeconds) });
     if (error instanceof InvalidRequestError) return problem(400, error.message);
     console.error('[download] failed', error);
     return problem(500, 'The export could not start. Please try again.');
@@ -27,7 +35,7 @@ async function serveDownload(request: Request, services: AppServices | undefined
 
 /** GET /api/query-runs/:runId/download?format=csv|json — the whole result, streamed. */
 export function handleQueryRunDownload(request: Request, runId: string, services?: AppServices): Promise<Response> {
-  return serveDownload(request, services, (app, user) => {
+  return serveDownload(request, services, bySessionCookie, (app, user) => {
     const format = writableFormatSchema.safeParse(new URL(request.url).searchParams.get('format') ?? 'csv');
     if (!format.success) return Promise.resolve(problem(400, 'Unknown format: choose csv or json.'));
     return startQueryRunDownload(app, user, runId, format.data);
@@ -36,5 +44,30 @@ export function handleQueryRunDownload(request: Request, runId: string, services
 
 /** GET /api/exports/:exportId/download — an export the assistant prepared: one file or a ZIP. */
 export function handleExportDownload(request: Request, exportId: string, services?: AppServices): Promise<Response> {
-  return serveDownload(request, services, (app, user) => startExportDownload(app, user, exportId));
+  return serveDownload(request, services, bySessionCookie, (app, user) => startExportDownload(app, user, exportId));
+}
+
+const MAX_API_BODY_BYTES = 64 * 1024;
+const apiExportSchema = z.object({
+  sql: z.string({ error: 'Send the query as "sql".' }).min(1, 'The query is empty.'),
+  format: exportFormatSchema,
+  title: z.string().min(1).max(100).optional(),
+});
+
+/** POST /api/v1/exports with a bearer token and {"sql", "format"}: the whole export as the response body. */
+export function handleApiExport(request: Request, services?: AppServices): Promise<Response> {
+  return serveDownload(request, services, byBearerToken, async (app, user) => {
+    const text = await request.text();
+    if (text.length > MAX_API_BODY_BYTES) return problem(413, `The request body is limited to ${MAX_API_BODY_BYTES / 1024} KB.`);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return problem(400, 'Send a JSON body: {"sql": "select …", "format": "csv" | "json" | "xlsx"}.');
+    }
+    const body = apiExportSchema.safeParse(json);
+    if (!body.success) return problem(400, body.error.issues[0]?.message ?? 'Invalid request.');
+    const record = await createSqlExport(app, user, body.data);
+    return startExportDownload(app, user, record.id);
+  });
 }

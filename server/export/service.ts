@@ -6,6 +6,8 @@ import { InvalidRequestError, NotFoundError } from '../errors';
 import { asUserFacing, checkSql } from '../query/service';
 import type { AppServices } from '../services';
 import { DEFAULT_ENCODER_OPTIONS, createEncoder, type EncoderOptions } from './encoders';
+import { getEnv } from '../env';
+import { checkExportRateLimit } from './rate-limit';
 import { registerRunningExport } from './running';
 import { encodeRows } from './stream';
 import { zipQueryResults } from './zip';
@@ -25,6 +27,7 @@ export async function createExport(app: AppServices, user: SessionUser, request:
   const owned = await app.db.queryRun.count({ where: { id: { in: ids }, userId: user.id } });
   if (owned !== ids.length) throw new NotFoundError(ids.length === 1 ? 'That query result' : 'One of those query results');
   if (!isWritableFormat(request.format)) throw new InvalidRequestError(EXCEL_NOT_YET);
+  await checkExportRateLimit(app.db, user.id, getEnv().EXPORT_RATE_LIMIT_PER_MINUTE);
   return app.db.export.create({
     data: {
       userId: user.id,
@@ -40,6 +43,14 @@ export async function createExport(app: AppServices, user: SessionUser, request:
 async function encoderOptionsFor(app: AppServices, user: SessionUser): Promise<EncoderOptions> {
   const preference = await app.db.exportPreference.findUnique({ where: { userId: user.id } });
   return preference ? { csvByteOrderMark: preference.csvByteOrderMark, neutraliseFormulas: preference.neutraliseFormulas } : DEFAULT_ENCODER_OPTIONS;
+}
+
+/** Records a scripted export of SQL the user sent (POST /api/v1/exports); the guard runs first. */
+export async function createSqlExport(app: AppServices, user: SessionUser, request: { sql: string; format: ExportFormat; title?: string }): Promise<Export> {
+  if (!isWritableFormat(request.format)) throw new InvalidRequestError(EXCEL_NOT_YET);
+  const guarded = await checkSql(app.dataSource, request.sql);
+  await checkExportRateLimit(app.db, user.id, getEnv().EXPORT_RATE_LIMIT_PER_MINUTE);
+  return app.db.export.create({ data: { userId: user.id, format: request.format, status: 'queued', sql: guarded.sql, title: request.title ?? (guarded.tables.join(', ') || 'export') } });
 }
 
 /** Streams the whole result of one of the user's query runs (the suggested chips). */
@@ -60,10 +71,16 @@ export async function startExportDownload(app: AppServices, user: SessionUser, e
   const format = found.format as ExportFormat;
   if (!isWritableFormat(format)) throw new InvalidRequestError(EXCEL_NOT_YET);
   const runs = found.items.map((item) => item.queryRun);
+  // What the file holds: the chat's query runs, or the SQL of a scripted export.
+  const members = found.sql ? [{ title: found.title ?? 'export', sql: found.sql }] : runs.map((run) => ({ title: run.title, sql: run.sql }));
+  if (members.length === 0) throw new NotFoundError('That export');
+  if (found.status !== 'queued') await checkExportRateLimit(app.db, user.id, getEnv().EXPORT_RATE_LIMIT_PER_MINUTE);
   const record =
     found.status === 'queued'
       ? found
-      : await app.db.export.create({ data: { userId: user.id, chatId: found.chatId, format, archive: found.archive, status: 'queued', items: { create: runs.map((run, index) => ({ queryRunId: run.id, position: index + 1 })) } } });
+      : await app.db.export.create({
+          data: { userId: user.id, chatId: found.chatId, format, archive: found.archive, sql: found.sql, title: found.title, status: 'queued', items: { create: runs.map((run, index) => ({ queryRunId: run.id, position: index + 1 })) } },
+        });
   const encoderOptions = await encoderOptionsFor(app, user);
   const started = Date.now();
   await app.db.export.update({ where: { id: record.id }, data: { status: 'running' } });
@@ -88,16 +105,16 @@ export async function startExportDownload(app: AppServices, user: SessionUser, e
   // A cursor opened here must be closed even if the client leaves before the first chunk is pulled.
   let closeSource: () => Promise<void> = async () => undefined;
   try {
-    const guarded = await Promise.all(runs.map((run) => checkSql(app.dataSource, run.sql)));
+    const guarded = await Promise.all(members.map((member) => checkSql(app.dataSource, member.sql)));
     if (found.archive) {
-      const members = runs.map((run, index) => ({ title: run.title, sql: guarded[index]!.sql }));
-      chunks = zipQueryResults(app.dataSource, members, format, encoderOptions, abort.signal, (rows) => (rowCount += rows));
+      const checked = members.map((member, index) => ({ title: member.title, sql: guarded[index]!.sql }));
+      chunks = zipQueryResults(app.dataSource, checked, format, encoderOptions, abort.signal, (rows) => (rowCount += rows));
       filename = exportFilename(found.chat?.title ?? 'queries', 'zip', new Date(started));
     } else {
       const rows = await app.dataSource.stream(guarded[0]!.sql);
       closeSource = () => rows.close();
       chunks = encodeSingle(encodeRows(rows, createEncoder(format, rows.columns, encoderOptions)), abort.signal, (count) => (rowCount += count));
-      filename = exportFilename(runs[0]!.title, EXPORT_FORMATS[format].extension, new Date(started));
+      filename = exportFilename(members[0]!.title, EXPORT_FORMATS[format].extension, new Date(started));
     }
   } catch (error) {
     const userFacing = asUserFacing(error);

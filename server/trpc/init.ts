@@ -2,7 +2,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import { ZodError, z } from 'zod';
 import { sessionTokenFromCookieHeader, userForSessionToken, type SessionUser } from '../auth/service';
-import { InvalidRequestError, NotFoundError, UnauthenticatedError, UserFacingError } from '../errors';
+import { InvalidRequestError, NotFoundError, RateLimitedError, UnauthenticatedError, UserFacingError } from '../errors';
 import type { MessageRouter } from '../chat/service';
 import { getMessageRouter } from '../intent/select-router';
 import { getAppServices, type AppServices } from '../services';
@@ -51,6 +51,7 @@ export function toTrpcError(error: unknown): TRPCError {
   const cause = error instanceof TRPCError ? (error.cause ?? error) : error;
   if (cause instanceof NotFoundError) return new TRPCError({ code: 'NOT_FOUND', message: cause.message, cause });
   if (cause instanceof UnauthenticatedError) return new TRPCError({ code: 'UNAUTHORIZED', message: cause.message, cause });
+  if (cause instanceof RateLimitedError) return new TRPCError({ code: 'TOO_MANY_REQUESTS', message: cause.message, cause });
   if (cause instanceof InvalidRequestError || cause instanceof UserFacingError) return new TRPCError({ code: 'BAD_REQUEST', message: cause.message, cause });
   if (error instanceof TRPCError) return error;
   console.error('[trpc] internal error', error);
