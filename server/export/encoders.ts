@@ -22,7 +22,7 @@ export const DEFAULT_ENCODER_OPTIONS: EncoderOptions = { csvByteOrderMark: false
 
 export function createCsvEncoder(columns: QueryColumn[], options: EncoderOptions): ExportEncoder {
   // RFC 4180: CRLF between records; fields with a comma, quote, CR or LF are quoted.
-  const csvOptions = { record_delimiter: 'windows', quoted_match: /[\r\n]/ } as const;
+  const csvOptions = { record_delimiter: 'windows', quoted_match: ['\n', '\r'] };
   return {
     start: () => (options.csvByteOrderMark ? '\ufeff' : '') + stringify([columns.map((column) => column.name)], csvOptions),
     batch: (rows) => stringify(rows.map((row) => columns.map((column, index) => csvCell(row[index] ?? null, column.kind, options.neutraliseFormulas))), csvOptions),

@@ -165,7 +165,9 @@ export async function startExportDownload(app: AppServices, user: SessionUser, e
     headers: {
       'Content-Type': contentType,
       'Content-Disposition': contentDisposition(filename),
-      'Cache-Control': 'no-store',
+      // no-transform: no gzip on the way out. Compressing a large export costs more server time than
+      // the export itself; a proxy in front may still compress if that suits the deployment.
+      'Cache-Control': 'no-store, no-transform',
       'X-Content-Type-Options': 'nosniff',
     },
   };

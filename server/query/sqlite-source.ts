@@ -13,8 +13,27 @@ const Database = require(process.argv[1]);
 const db = new Database(process.argv[2], { readonly: true, fileMustExist: true });
 db.pragma('query_only = ON');
 process.on('disconnect', () => process.exit(0));
+// The server went away mid-send (EPIPE): nothing is left to answer.
+process.on('error', () => process.exit(0));
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const toCell = (value) => (typeof value === 'bigint' && value <= MAX_SAFE && value >= -MAX_SAFE ? Number(value) : value);
+// Rows travel as JSON (the fastest IPC here); the few values JSON cannot carry are tagged.
+let special = false;
+function toCell(value) {
+  if (typeof value === 'bigint') {
+    if (value <= MAX_SAFE && value >= -MAX_SAFE) return Number(value);
+    special = true;
+    return { $bigint: value.toString() };
+  }
+  if (value instanceof Uint8Array) {
+    special = true;
+    return { $bytes: Buffer.from(value).toString('base64') };
+  }
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    special = true;
+    return { $number: String(value) };
+  }
+  return value;
+}
 const toRow = (row) => { for (let i = 0; i < row.length; i++) row[i] = toCell(row[i]); return row; };
 function prepare(sql) {
   const statement = db.prepare(sql);
@@ -34,7 +53,8 @@ process.on('message', (message) => {
       for (const row of statement.iterate()) { rows.push(toRow(row)); if (rows.length >= message.limit) break; }
       const count = db.prepare('SELECT count(*) FROM (' + message.sql + ')').pluck().get();
       db.exec('COMMIT');
-      process.send({ kind: 'preview', columns: columnsOf(statement), rows, totalRows: Number(count) });
+      process.send({ kind: 'preview', columns: columnsOf(statement), rows, totalRows: Number(count), special });
+      special = false;
     } else if (message.kind === 'open') {
       // One transaction for the whole read: every batch comes from the same snapshot.
       db.exec('BEGIN');
@@ -49,7 +69,8 @@ process.on('message', (message) => {
         if (next.done) { done = true; break; }
         rows.push(toRow(next.value));
       }
-      process.send({ kind: 'batch', rows, done });
+      process.send({ kind: 'batch', rows, done, special });
+      special = false;
     }
   } catch (error) {
     process.send({ kind: 'error', message: error && error.message ? error.message : String(error) });
@@ -59,13 +80,30 @@ process.send({ kind: 'ready' });
 `;
 
 type QueryReply =
-  | { kind: 'preview'; columns: Array<{ name: string; type: string | null }>; rows: CellValue[][]; totalRows: number }
+  | { kind: 'preview'; columns: Array<{ name: string; type: string | null }>; rows: CellValue[][]; totalRows: number; special: boolean }
   | { kind: 'opened'; columns: Array<{ name: string; type: string | null }> }
-  | { kind: 'batch'; rows: CellValue[][]; done: boolean }
+  | { kind: 'batch'; rows: CellValue[][]; done: boolean; special: boolean }
   | { kind: 'error'; message: string }
   | { kind: 'ready' };
 
 const driverPath = createRequire(path.join(process.cwd(), 'package.json')).resolve('better-sqlite3');
+
+type Tagged = { $bigint?: string; $bytes?: string; $number?: string };
+
+/** Restores the values the child tagged because JSON cannot carry them. */
+function reviveRows(rows: CellValue[][], special: boolean): CellValue[][] {
+  if (!special) return rows;
+  return rows.map((row) =>
+    row.map((value) => {
+      if (value === null || typeof value !== 'object' || value instanceof Date || value instanceof Uint8Array) return value;
+      const tagged = value as Tagged;
+      if (tagged.$bigint !== undefined) return BigInt(tagged.$bigint);
+      if (tagged.$bytes !== undefined) return new Uint8Array(Buffer.from(tagged.$bytes, 'base64'));
+      if (tagged.$number !== undefined) return Number(tagged.$number);
+      return value;
+    }),
+  );
+}
 
 interface SpawnedProcess {
   child: ChildProcess;
@@ -74,7 +112,7 @@ interface SpawnedProcess {
 }
 
 function spawnQueryProcess(file: string): SpawnedProcess {
-  const child = spawn(process.execPath, ['-e', CHILD_SOURCE, driverPath, file], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced' });
+  const child = spawn(process.execPath, ['-e', CHILD_SOURCE, driverPath, file], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
   child.unref();
   child.channel?.unref();
   // Listen from the start: a spare says it is ready long before anyone asks it anything.
@@ -109,8 +147,14 @@ class QueryProcess {
 
   /** Sends one request and waits for its reply; past the timeout the process is killed. */
   async request(message: object): Promise<QueryReply> {
+    // Keeps the event loop alive while an answer is awaited (the process is unref'd when idle, so a
+    // spare never holds a CLI or a test runner open).
+    this.child.channel?.ref();
     await this.ready;
-    if (this.failure) throw this.failure;
+    if (this.failure) {
+      this.child.channel?.unref();
+      throw this.failure;
+    }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.fail(new QueryTimeoutError(this.timeoutMs));
@@ -131,6 +175,7 @@ class QueryProcess {
     const pending = this.pending;
     if (!pending) return;
     this.pending = null;
+    this.child.channel?.unref();
     clearTimeout(pending.timer);
     if (reply.kind === 'error') pending.reject(new QueryExecutionError(reply.message));
     else pending.resolve(reply);
@@ -141,6 +186,7 @@ class QueryProcess {
     const pending = this.pending;
     if (!pending) return;
     this.pending = null;
+    this.child.channel?.unref();
     clearTimeout(pending.timer);
     pending.reject(this.failure);
   }
@@ -177,7 +223,7 @@ export function createSqliteDataSource(file: string, timeoutMs: number): DataSou
       try {
         const reply = await query.request({ kind: 'preview', sql, limit });
         if (reply.kind !== 'preview') throw new QueryExecutionError('Unexpected reply from the query process.');
-        return { columns: toColumns(reply.columns), rows: reply.rows, totalRows: reply.totalRows };
+        return { columns: toColumns(reply.columns), rows: reviveRows(reply.rows, reply.special), totalRows: reply.totalRows };
       } finally {
         query.close();
       }
@@ -198,14 +244,20 @@ export function createSqliteDataSource(file: string, timeoutMs: number): DataSou
         columns: toColumns(opened.columns),
         close: async () => query.close(),
         async *[Symbol.asyncIterator]() {
+          // One batch is always being read ahead while the consumer encodes the current one, so the
+          // query process and the server work in parallel; never more than one, so memory stays flat.
+          let next: Promise<QueryReply> = query.request({ kind: 'next', batchSize });
           try {
             for (;;) {
-              const reply = await query.request({ kind: 'next', batchSize });
+              const reply = await next;
               if (reply.kind !== 'batch') throw new QueryExecutionError('Unexpected reply from the query process.');
-              if (reply.rows.length > 0) yield reply.rows;
+              if (!reply.done) next = query.request({ kind: 'next', batchSize });
+              if (reply.rows.length > 0) yield reviveRows(reply.rows, reply.special);
               if (reply.done) return;
             }
           } finally {
+            // A read-ahead still in flight fails when the process is closed; nobody waits for it.
+            next.catch(() => undefined);
             query.close();
           }
         },

@@ -64,6 +64,17 @@ describe.each(['sqlite', 'postgresql'] as const)('data source on %s', (dialect) 
     expect(ids).toEqual(Array.from({ length: EVENTS }, (_, index) => index + 1));
   });
 
+  it('carries 64-bit integers, blobs and special floats without loss', async () => {
+    const sql = dialect === 'sqlite' ? "SELECT 9007199254740993 AS big, -9223372036854775808 AS min, x'00ff10' AS blob, 12 AS small" : "SELECT 9007199254740993::int8 AS big, (-9223372036854775808)::int8 AS min, '\\x00ff10'::bytea AS blob, 12 AS small";
+    const expectedBig = dialect === 'sqlite' ? [9007199254740993n, -9223372036854775808n] : ['9007199254740993', '-9223372036854775808'];
+    const preview = await dataSource.preview(sql, 1);
+    expect(preview.rows[0]?.slice(0, 2)).toEqual(expectedBig);
+    expect(Array.from(preview.rows[0]?.[2] as Uint8Array)).toEqual([0, 255, 16]);
+    expect(preview.rows[0]?.[3]).toBe(12);
+    const stream = await dataSource.stream(sql);
+    for await (const batch of stream) expect(batch[0]?.slice(0, 2)).toEqual(expectedBig);
+  });
+
   it('keeps decimals exact', async () => {
     const preview = await dataSource.preview("SELECT amount FROM events WHERE amount IS NOT NULL ORDER BY id LIMIT 50", 50);
     for (const [amount] of preview.rows) expect(String(amount)).toMatch(/^-?\d+(\.\d{1,2})?$/);
