@@ -35,7 +35,6 @@ function Choices({ options, onAction, busy }: { options: ChatOption[]; onAction:
       {options.map((option, index) => (
         <button key={index} type="button" className="chip" disabled={busy} data-hint={option.description ?? undefined} aria-label={option.description ? `${option.label} — ${option.description}` : option.label} onClick={() => onAction(option.label, option.action)}>
           {option.label}
-          {option.description === 'coming soon' && <span className="chip-note"> · soon</span>}
         </button>
       ))}
     </div>

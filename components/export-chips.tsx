@@ -1,7 +1,7 @@
-import { EXPORT_FORMATS, downloadPath, type WritableFormat } from '@/lib/export-request';
+import { EXPORT_FORMATS, downloadPath, type ExportFormat } from '@/lib/export-request';
 
 // Suggested exports are data: one entry per format, rendered the same way everywhere.
-const SUGGESTED_FORMATS: WritableFormat[] = ['csv', 'json'];
+const SUGGESTED_FORMATS: ExportFormat[] = ['csv', 'json', 'xlsx'];
 
 export function ExportChips({ queryRunId, totalRows }: { queryRunId: string; totalRows: number }) {
   const rows = `${totalRows.toLocaleString('en-US')} ${totalRows === 1 ? 'row' : 'rows'}`;

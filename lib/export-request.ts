@@ -4,24 +4,16 @@ import { z } from 'zod';
 export const exportFormatSchema = z.enum(['csv', 'json', 'xlsx'], { error: 'Unknown format: choose csv, json or xlsx.' });
 export type ExportFormat = z.infer<typeof exportFormatSchema>;
 
-/** The formats the export engine writes today; Excel joins with the export-engine work. */
-export const writableFormatSchema = exportFormatSchema.extract(['csv', 'json'], { error: 'Unknown format: choose csv or json.' });
-export type WritableFormat = z.infer<typeof writableFormatSchema>;
-
-export function isWritableFormat(format: ExportFormat): format is WritableFormat {
-  return writableFormatSchema.safeParse(format).success;
-}
-
 export const exportRequestSchema = z.object({
   queryRunId: z.string().min(1).max(64),
-  format: writableFormatSchema,
+  format: exportFormatSchema,
 });
 export type ExportRequest = z.infer<typeof exportRequestSchema>;
 
 export const EXPORT_FORMATS: Record<ExportFormat, { label: string; extension: string; contentType: string; useFor: string }> = {
   csv: { label: 'CSV', extension: 'csv', contentType: 'text/csv; charset=utf-8', useFor: 'opens in any spreadsheet' },
   json: { label: 'JSON', extension: 'json', contentType: 'application/json; charset=utf-8', useFor: 'for code and APIs' },
-  xlsx: { label: 'Excel', extension: 'xlsx', contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', useFor: 'an Excel workbook' },
+  xlsx: { label: 'Excel', extension: 'xlsx', contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', useFor: 'a typed Excel workbook' },
 };
 
 /** Where the browser downloads a query run's full result directly (the suggested chips). */

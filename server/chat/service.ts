@@ -1,13 +1,13 @@
 import type { ChatAction, ChatActionRequest, ChatOption } from '@/lib/chat-action';
 import { messagePayloadSchema, type MessagePayload, type SendMessageInput } from '@/lib/chat-message';
-import { EXPORT_FORMATS, exportDownloadPath, isWritableFormat, type ExportFormat } from '@/lib/export-request';
+import { EXPORT_FORMATS, exportDownloadPath, type ExportFormat } from '@/lib/export-request';
 import { CONFIDENCE_THRESHOLD, type Intent, type QuerySpec } from '@/lib/intent';
 import type { SessionUser } from '../auth/service';
 import type { Chat, Message, QueryRun } from '../db/client';
 import { NotFoundError, UserFacingError } from '../errors';
 import { previewCell, previewColumns } from '../export/cells';
 import { abortChatExports } from '../export/running';
-import { createExport, EXCEL_NOT_YET } from '../export/service';
+import { createExport } from '../export/service';
 import { routeWithParser, type Routed } from '../intent/router';
 import { allowedTables, runPreview } from '../query/service';
 import type { AppServices } from '../services';
@@ -105,7 +105,7 @@ export async function performAction(app: AppServices, user: SessionUser, request
       const runs = await app.db.queryRun.findMany({ where: { id: { in: action.queryRunIds }, userId: user.id }, orderBy: [{ chatId: 'asc' }, { position: 'asc' }] });
       if (runs.length !== new Set(action.queryRunIds).size) throw new NotFoundError(action.queryRunIds.length === 1 ? 'That query result' : 'One of those query results');
       const ordered = action.queryRunIds.map((id) => runs.find((run) => run.id === id)!).filter(Boolean);
-      if (action.rememberFormat && isWritableFormat(action.format)) await saveDefaultFormat(app, user, action.format);
+      if (action.rememberFormat) await saveDefaultFormat(app, user, action.format);
       reply = await startExport(app, user, chat, ordered, action.format, action.archive, false);
     }
   } catch (error) {
@@ -173,7 +173,7 @@ function choice(question: string, options: ChatOption[]): Reply {
 function formatOptions(runs: QueryRun[], archive: boolean): ChatOption[] {
   return (['csv', 'json', 'xlsx'] as const).map((format) => ({
     label: EXPORT_FORMATS[format].label,
-    description: isWritableFormat(format) ? EXPORT_FORMATS[format].useFor : 'coming soon',
+    description: EXPORT_FORMATS[format].useFor,
     action: { kind: 'export', queryRunIds: runs.map((run) => run.id), format, archive, rememberFormat: false },
   }));
 }
@@ -226,7 +226,6 @@ async function answerExport(app: AppServices, user: SessionUser, chat: Chat, int
 }
 
 async function startExport(app: AppServices, user: SessionUser, chat: Chat, runs: QueryRun[], format: ExportFormat, archive: boolean, fromDefault: boolean): Promise<Reply> {
-  if (!isWritableFormat(format)) return choice(EXCEL_NOT_YET, formatOptions(runs, archive).filter((option) => option.action.kind === 'export' && option.action.format !== 'xlsx'));
   const record = await createExport(app, user, { queryRunIds: runs.map((run) => run.id), format, archive, chatId: chat.id });
   const info = EXPORT_FORMATS[format];
   const total = runs.reduce((sum, run) => sum + run.rowCount, 0);
@@ -252,9 +251,6 @@ async function saveDefaultFormat(app: AppServices, user: SessionUser, format: Ex
 }
 
 async function setDefaultFormat(app: AppServices, user: SessionUser, format: ExportFormat): Promise<Reply> {
-  if (!isWritableFormat(format)) {
-    return choice(`${EXCEL_NOT_YET} Which default would you like meanwhile?`, (['csv', 'json'] as const).map((candidate) => ({ label: EXPORT_FORMATS[candidate].label, description: EXPORT_FORMATS[candidate].useFor, action: { kind: 'set_default_format', format: candidate } })));
-  }
   await saveDefaultFormat(app, user, format);
   return { content: `Done: from now on, "export this" gives ${EXPORT_FORMATS[format].label} unless you ask for another format.`, payload: null };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { exportFormatSchema, writableFormatSchema } from '@/lib/export-request';
+import { exportFormatSchema } from '@/lib/export-request';
 import { userForAuthorizationHeader } from '../auth/api-tokens';
 import { sessionTokenFromCookieHeader, userForSessionToken, type SessionUser } from '../auth/service';
 import { InvalidRequestError, NotFoundError, RateLimitedError } from '../errors';
@@ -33,11 +33,11 @@ async function serveDownload(request: Request, services: AppServices | undefined
   }
 }
 
-/** GET /api/query-runs/:runId/download?format=csv|json — the whole result, streamed. */
+/** GET /api/query-runs/:runId/download?format=csv|json|xlsx — the whole result, streamed. */
 export function handleQueryRunDownload(request: Request, runId: string, services?: AppServices): Promise<Response> {
   return serveDownload(request, services, bySessionCookie, (app, user) => {
-    const format = writableFormatSchema.safeParse(new URL(request.url).searchParams.get('format') ?? 'csv');
-    if (!format.success) return Promise.resolve(problem(400, 'Unknown format: choose csv or json.'));
+    const format = exportFormatSchema.safeParse(new URL(request.url).searchParams.get('format') ?? 'csv');
+    if (!format.success) return Promise.resolve(problem(400, 'Unknown format: choose csv, json or xlsx.'));
     return startQueryRunDownload(app, user, runId, format.data);
   });
 }

@@ -1,7 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import type { CellValue, QueryColumn } from '../query/data-source';
 import { csvCell, jsonValue } from './cells';
-import type { WritableFormat } from '@/lib/export-request';
+
 
 /**
  * Turns batches of rows into text. Every batch ends on a row boundary and nothing depends on where
@@ -56,6 +56,6 @@ export function createJsonEncoder(columns: QueryColumn[]): ExportEncoder {
   };
 }
 
-export function createEncoder(format: WritableFormat, columns: QueryColumn[], options: EncoderOptions): ExportEncoder {
+export function createEncoder(format: 'csv' | 'json', columns: QueryColumn[], options: EncoderOptions): ExportEncoder {
   return format === 'csv' ? createCsvEncoder(columns, options) : createJsonEncoder(columns);
 }

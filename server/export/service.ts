@@ -1,15 +1,15 @@
-import { EXPORT_FORMATS, isWritableFormat, type ExportFormat, type WritableFormat } from '@/lib/export-request';
+import { EXPORT_FORMATS, type ExportFormat } from '@/lib/export-request';
 import { contentDisposition, exportFilename } from '@/lib/filename';
 import type { SessionUser } from '../auth/service';
 import type { Export } from '../db/client';
-import { InvalidRequestError, NotFoundError } from '../errors';
+import { NotFoundError } from '../errors';
 import { asUserFacing, checkSql } from '../query/service';
 import type { AppServices } from '../services';
-import { DEFAULT_ENCODER_OPTIONS, createEncoder, type EncoderOptions } from './encoders';
+import { DEFAULT_ENCODER_OPTIONS, type EncoderOptions } from './encoders';
 import { getEnv } from '../env';
 import { checkExportRateLimit } from './rate-limit';
 import { registerRunningExport } from './running';
-import { encodeRows } from './stream';
+import { encodeFile } from './stream';
 import { zipQueryResults } from './zip';
 
 export interface ExportDownload {
@@ -19,14 +19,11 @@ export interface ExportDownload {
   body: ReadableStream<Uint8Array>;
 }
 
-export const EXCEL_NOT_YET = 'Excel export is coming soon. CSV opens in Excel too, or choose JSON.';
-
 /** Records an export of some of the user's query runs; every run must be theirs, or none is used. */
 export async function createExport(app: AppServices, user: SessionUser, request: { queryRunIds: string[]; format: ExportFormat; archive: boolean; chatId: string | null }): Promise<Export> {
   const ids = [...new Set(request.queryRunIds)];
   const owned = await app.db.queryRun.count({ where: { id: { in: ids }, userId: user.id } });
   if (owned !== ids.length) throw new NotFoundError(ids.length === 1 ? 'That query result' : 'One of those query results');
-  if (!isWritableFormat(request.format)) throw new InvalidRequestError(EXCEL_NOT_YET);
   await checkExportRateLimit(app.db, user.id, getEnv().EXPORT_RATE_LIMIT_PER_MINUTE);
   return app.db.export.create({
     data: {
@@ -47,14 +44,13 @@ async function encoderOptionsFor(app: AppServices, user: SessionUser): Promise<E
 
 /** Records a scripted export of SQL the user sent (POST /api/v1/exports); the guard runs first. */
 export async function createSqlExport(app: AppServices, user: SessionUser, request: { sql: string; format: ExportFormat; title?: string }): Promise<Export> {
-  if (!isWritableFormat(request.format)) throw new InvalidRequestError(EXCEL_NOT_YET);
   const guarded = await checkSql(app.dataSource, request.sql);
   await checkExportRateLimit(app.db, user.id, getEnv().EXPORT_RATE_LIMIT_PER_MINUTE);
   return app.db.export.create({ data: { userId: user.id, format: request.format, status: 'queued', sql: guarded.sql, title: request.title ?? (guarded.tables.join(', ') || 'export') } });
 }
 
 /** Streams the whole result of one of the user's query runs (the suggested chips). */
-export async function startQueryRunDownload(app: AppServices, user: SessionUser, queryRunId: string, format: WritableFormat): Promise<ExportDownload> {
+export async function startQueryRunDownload(app: AppServices, user: SessionUser, queryRunId: string, format: ExportFormat): Promise<ExportDownload> {
   const record = await createExport(app, user, { queryRunIds: [queryRunId], format, archive: false, chatId: null });
   return startExportDownload(app, user, record.id);
 }
@@ -69,7 +65,6 @@ export async function startExportDownload(app: AppServices, user: SessionUser, e
   const found = await app.db.export.findFirst({ where: { id: exportId, userId: user.id }, include: { items: { include: { queryRun: true }, orderBy: { position: 'asc' } }, chat: true } });
   if (!found) throw new NotFoundError('That export');
   const format = found.format as ExportFormat;
-  if (!isWritableFormat(format)) throw new InvalidRequestError(EXCEL_NOT_YET);
   const runs = found.items.map((item) => item.queryRun);
   // What the file holds: the chat's query runs, or the SQL of a scripted export.
   const members = found.sql ? [{ title: found.title ?? 'export', sql: found.sql }] : runs.map((run) => ({ title: run.title, sql: run.sql }));
@@ -113,7 +108,7 @@ export async function startExportDownload(app: AppServices, user: SessionUser, e
     } else {
       const rows = await app.dataSource.stream(guarded[0]!.sql);
       closeSource = () => rows.close();
-      chunks = encodeSingle(encodeRows(rows, createEncoder(format, rows.columns, encoderOptions)), abort.signal, (count) => (rowCount += count));
+      chunks = abortable(encodeFile(format, rows, encoderOptions, (count) => (rowCount += count)), abort.signal);
       filename = exportFilename(members[0]!.title, EXPORT_FORMATS[format].extension, new Date(started));
     }
   } catch (error) {
@@ -173,16 +168,14 @@ export async function startExportDownload(app: AppServices, user: SessionUser, e
   };
 }
 
-const textEncoder = new TextEncoder();
-
-async function* encodeSingle(pieces: AsyncGenerator<{ text: string; rows: number }>, signal: AbortSignal, onRows: (rows: number) => void): AsyncGenerator<Uint8Array> {
+/** Stops between chunks once `signal` is aborted ("cancel" in the chat). */
+async function* abortable(chunks: AsyncGenerator<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
   try {
-    for await (const piece of pieces) {
+    for await (const chunk of chunks) {
       if (signal.aborted) throw signal.reason ?? new Error('aborted');
-      onRows(piece.rows);
-      yield textEncoder.encode(piece.text);
+      yield chunk;
     }
   } finally {
-    await pieces.return(undefined);
+    await chunks.return(undefined);
   }
 }

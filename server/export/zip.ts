@@ -6,11 +6,11 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import JSZip from 'jszip';
-import { EXPORT_FORMATS, type WritableFormat } from '@/lib/export-request';
+import { EXPORT_FORMATS, type ExportFormat } from '@/lib/export-request';
 import { sanitizeFilenameStem } from '@/lib/filename';
 import type { DataSource } from '../query/data-source';
-import { createEncoder, type EncoderOptions } from './encoders';
-import { encodeRows } from './stream';
+import type { EncoderOptions } from './encoders';
+import { encodeFile } from './stream';
 
 export interface ZipMember {
   title: string;
@@ -34,11 +34,11 @@ export function uniqueMemberNames(titles: string[], extension: string): string[]
  * file). Each result is encoded to a temporary file first, one cursor at a time, so the manifest is
  * complete before the archive streams out; memory stays flat either way.
  */
-export async function* zipQueryResults(dataSource: DataSource, members: ZipMember[], format: WritableFormat, options: EncoderOptions, signal: AbortSignal, onRows: (rows: number) => void): AsyncGenerator<Uint8Array> {
+export async function* zipQueryResults(dataSource: DataSource, members: ZipMember[], format: ExportFormat, options: EncoderOptions, signal: AbortSignal, onRows: (rows: number) => void): AsyncGenerator<Uint8Array> {
   const workDir = await mkdtemp(path.join(tmpdir(), 'askport-zip-'));
   try {
     const names = uniqueMemberNames(members.map((member) => member.title), EXPORT_FORMATS[format].extension);
-    const manifestFiles: Array<{ file: string; title: string; query: string; format: WritableFormat; rows: number; bytes: number; sha256: string; empty: boolean }> = [];
+    const manifestFiles: Array<{ file: string; title: string; query: string; format: ExportFormat; rows: number; bytes: number; sha256: string; empty: boolean }> = [];
     const zip = new JSZip();
     for (const [index, member] of members.entries()) {
       const file = path.join(workDir, `${index}.part`);
@@ -48,14 +48,15 @@ export async function* zipQueryResults(dataSource: DataSource, members: ZipMembe
       let bytes = 0;
       const stream = await dataSource.stream(member.sql);
       try {
-        for await (const chunk of encodeRows(stream, createEncoder(format, stream.columns, options))) {
+        const countRows = (count: number) => {
+          rows += count;
+          onRows(count);
+        };
+        for await (const chunk of encodeFile(format, stream, options, countRows)) {
           if (signal.aborted) throw signal.reason ?? new Error('aborted');
-          const buffer = Buffer.from(chunk.text, 'utf8');
-          hash.update(buffer);
-          bytes += buffer.byteLength;
-          rows += chunk.rows;
-          onRows(chunk.rows);
-          if (!out.write(buffer)) await once(out, 'drain');
+          hash.update(chunk);
+          bytes += chunk.byteLength;
+          if (!out.write(chunk)) await once(out, 'drain');
         }
       } finally {
         await stream.close();

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
 import JSZip from 'jszip';
 import { createHash } from 'node:crypto';
 import { TRPCError } from '@trpc/server';
@@ -43,7 +44,7 @@ describe.each(PROVIDERS)('exports asked for in the chat (fallback parser), app d
     const question = await chat.say('export this');
     expect(question.content).toBe('Which format would you like?');
     if (question.payload?.kind !== 'choice') throw new Error('no choice');
-    expect(question.payload.options.map((option) => option.label)).toEqual(['CSV', 'JSON', 'Excel']);
+    expect(question.payload.options.map((option: ChatOption) => option.label)).toEqual(['CSV', 'JSON', 'Excel']);
     const json = question.payload.options[1] as ChatOption;
     const done = await chat.caller.chat.act({ chatId: chat.chatId()!, label: json.label, action: json.action });
     expect(done.messages[0]).toMatchObject({ role: 'user', content: 'JSON' });
@@ -127,15 +128,35 @@ describe.each(PROVIDERS)('exports asked for in the chat (fallback parser), app d
     expect(nothing.content).toBe('There is nothing to export yet: run a query first, for example "show orders".');
   });
 
-  it('asks instead of acting on a low-confidence reading, and keeps Excel from breaking', async () => {
+  it('asks instead of acting on a low-confidence reading', async () => {
     const chat = await freshChat();
     await chat.say('show orders');
     const unsure = await chat.say('show this as csv');
     expect(unsure.content).toBe(`Do you want to export "orders" (${counts.orders!.toLocaleString('en-US')} rows) as CSV?`);
     expect(unsure.payload).toMatchObject({ kind: 'choice', options: [{ label: 'CSV' }, {}, {}] });
-    const excel = await chat.say('export this to excel');
-    expect(excel.content).toBe('Excel export is coming soon. CSV opens in Excel too, or choose JSON.');
-    expect(excel.payload).toMatchObject({ kind: 'choice', options: [{ label: 'CSV' }, { label: 'JSON' }] });
+  });
+
+  it('"export this to excel" downloads a workbook: typed cells, bold frozen header, auto-filter', async () => {
+    const chat = await freshChat();
+    await chat.say('SELECT id, customer_id, occurred_at, amount, description FROM events ORDER BY id');
+    const reply = await chat.say('export this to excel');
+    expect(reply.content).toBe(`Exporting ${counts.events!.toLocaleString('en-US')} rows as Excel — a typed Excel workbook.`);
+    if (reply.payload?.kind !== 'export') throw new Error(reply.content);
+    const response = await chat.download(reply.payload.downloadUrl);
+    expect(response.headers.get('content-type')).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(Buffer.from(await response.arrayBuffer()) as unknown as ArrayBuffer);
+    const sheet = workbook.worksheets[0]!;
+    expect(sheet.rowCount).toBe(counts.events! + 1);
+    expect(sheet.getRow(1).values).toEqual([undefined, 'id', 'customer_id', 'occurred_at', 'amount', 'description']);
+    expect(sheet.getRow(1).font?.bold).toBe(true);
+    expect(sheet.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
+    expect(sheet.autoFilter).toBeTruthy();
+    const first = sheet.getRow(2);
+    expect(first.getCell(1).value).toBe(1);
+    expect(first.getCell(3).value).toBeInstanceOf(Date);
+    const withAmount = sheet.getColumn(4).values.find((value) => typeof value === 'number');
+    expect(typeof withAmount).toBe('number');
   });
 
   it('cancel stops the running export of this chat, or says nothing is running', async () => {

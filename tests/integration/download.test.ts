@@ -77,10 +77,10 @@ describe.each(PROVIDERS)('downloading a result, app database on %s', (provider) 
   it('answers 401 without a session and 400 for an unknown format', async () => {
     expect((await download(app, eventsRunId, { format: 'csv' })).status).toBe(401);
     expect((await download(app, eventsRunId, { token: 'forged', format: 'csv' })).status).toBe(401);
-    for (const format of ['xml', 'CSV', '../csv', '']) {
+    for (const format of ['xml', 'CSV', '../csv', '', 'xlsx%00']) {
       const response = await download(app, eventsRunId, { token, format });
       expect(response.status).toBe(400);
-      expect(await response.json()).toEqual({ error: 'Unknown format: choose csv or json.' });
+      expect(await response.json()).toEqual({ error: 'Unknown format: choose csv, json or xlsx.' });
     }
   });
 
