@@ -16,9 +16,20 @@ export interface ExportEncoder {
 export interface EncoderOptions {
   csvByteOrderMark: boolean;
   neutraliseFormulas: boolean;
+  /** JSON: `{"rows": [...], "metadata": {...}}` instead of a bare array. */
+  includeMetadata: boolean;
 }
 
-export const DEFAULT_ENCODER_OPTIONS: EncoderOptions = { csvByteOrderMark: false, neutraliseFormulas: true };
+export const DEFAULT_ENCODER_OPTIONS: EncoderOptions = { csvByteOrderMark: false, neutraliseFormulas: true, includeMetadata: false };
+
+/** What the JSON metadata block says about the file, besides the row count it counts itself. */
+export interface ExportMetadata {
+  query: string;
+  title: string;
+  generatedAt: Date;
+}
+
+export const JSON_FORMAT_VERSION = 1;
 
 export function createCsvEncoder(columns: QueryColumn[], options: EncoderOptions): ExportEncoder {
   // RFC 4180: CRLF between records; fields with a comma, quote, CR or LF are quoted.
@@ -41,21 +52,30 @@ export function uniqueKeys(names: string[]): string[] {
   });
 }
 
-export function createJsonEncoder(columns: QueryColumn[]): ExportEncoder {
+/**
+ * One JSON document: an array of row objects, or with metadata `{"rows": [...], "metadata": {...}}`.
+ * The metadata comes last because the row count is only known once every row is written.
+ */
+export function createJsonEncoder(columns: QueryColumn[], metadata: ExportMetadata | null = null): ExportEncoder {
   const keys = uniqueKeys(columns.map((column) => column.name)).map((key) => `${JSON.stringify(key)}:`);
   let rowsWritten = 0;
   const objectOf = (row: CellValue[]) => `{${columns.map((column, index) => keys[index] + jsonValue(row[index] ?? null, column.kind)).join(',')}}`;
   return {
-    start: () => '[',
+    start: () => (metadata ? '{"rows":[' : '['),
     batch: (rows) => {
       let text = '';
       for (const row of rows) text += (rowsWritten++ === 0 ? '\n' : ',\n') + objectOf(row);
       return text;
     },
-    end: () => (rowsWritten === 0 ? ']\n' : '\n]\n'),
+    end: () => {
+      const close = rowsWritten === 0 ? ']' : '\n]';
+      if (!metadata) return `${close}\n`;
+      const block = { query: metadata.query, title: metadata.title, generatedAt: metadata.generatedAt.toISOString(), rowCount: rowsWritten, columns: columns.map((column) => ({ name: column.name, kind: column.kind })), formatVersion: JSON_FORMAT_VERSION };
+      return `${close},\n"metadata":${JSON.stringify(block)}}\n`;
+    },
   };
 }
 
-export function createEncoder(format: 'csv' | 'json', columns: QueryColumn[], options: EncoderOptions): ExportEncoder {
-  return format === 'csv' ? createCsvEncoder(columns, options) : createJsonEncoder(columns);
+export function createEncoder(format: 'csv' | 'json', columns: QueryColumn[], options: EncoderOptions, metadata: ExportMetadata | null = null): ExportEncoder {
+  return format === 'csv' ? createCsvEncoder(columns, options) : createJsonEncoder(columns, options.includeMetadata ? metadata : null);
 }

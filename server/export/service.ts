@@ -39,7 +39,7 @@ export async function createExport(app: AppServices, user: SessionUser, request:
 
 async function encoderOptionsFor(app: AppServices, user: SessionUser): Promise<EncoderOptions> {
   const preference = await app.db.exportPreference.findUnique({ where: { userId: user.id } });
-  return preference ? { csvByteOrderMark: preference.csvByteOrderMark, neutraliseFormulas: preference.neutraliseFormulas } : DEFAULT_ENCODER_OPTIONS;
+  return preference ? { csvByteOrderMark: preference.csvByteOrderMark, neutraliseFormulas: preference.neutraliseFormulas, includeMetadata: preference.includeMetadata } : DEFAULT_ENCODER_OPTIONS;
 }
 
 /** Records a scripted export of SQL the user sent (POST /api/v1/exports); the guard runs first. */
@@ -108,7 +108,8 @@ export async function startExportDownload(app: AppServices, user: SessionUser, e
     } else {
       const rows = await app.dataSource.stream(guarded[0]!.sql);
       closeSource = () => rows.close();
-      chunks = abortable(encodeFile(format, rows, encoderOptions, (count) => (rowCount += count)), abort.signal);
+      const metadata = { query: guarded[0]!.sql, title: members[0]!.title, generatedAt: new Date(started) };
+      chunks = abortable(encodeFile(format, rows, encoderOptions, metadata, (count) => (rowCount += count)), abort.signal);
       filename = exportFilename(members[0]!.title, EXPORT_FORMATS[format].extension, new Date(started));
     }
   } catch (error) {

@@ -1,6 +1,6 @@
 import type { ExportFormat } from '@/lib/export-request';
 import type { RowStream } from '../query/data-source';
-import { createEncoder, type EncoderOptions, type ExportEncoder } from './encoders';
+import { createEncoder, type EncoderOptions, type ExportEncoder, type ExportMetadata } from './encoders';
 import { encodeXlsx } from './xlsx';
 
 /** Encoded text, a batch at a time, with the number of rows each piece holds. */
@@ -13,12 +13,12 @@ export async function* encodeRows(rows: RowStream, encoder: ExportEncoder): Asyn
 const textEncoder = new TextEncoder();
 
 /** One file of any format from a row stream, as bytes; `onRows` hears how many rows each piece covered. */
-export async function* encodeFile(format: ExportFormat, rows: RowStream, options: EncoderOptions, onRows: (count: number) => void): AsyncGenerator<Uint8Array> {
+export async function* encodeFile(format: ExportFormat, rows: RowStream, options: EncoderOptions, metadata: ExportMetadata, onRows: (count: number) => void): AsyncGenerator<Uint8Array> {
   if (format === 'xlsx') {
     yield* encodeXlsx(rows, onRows);
     return;
   }
-  for await (const piece of encodeRows(rows, createEncoder(format, rows.columns, options))) {
+  for await (const piece of encodeRows(rows, createEncoder(format, rows.columns, options, metadata))) {
     onRows(piece.rows);
     yield textEncoder.encode(piece.text);
   }

@@ -52,7 +52,7 @@ export async function* zipQueryResults(dataSource: DataSource, members: ZipMembe
           rows += count;
           onRows(count);
         };
-        for await (const chunk of encodeFile(format, stream, options, countRows)) {
+        for await (const chunk of encodeFile(format, stream, options, { query: member.sql, title: member.title, generatedAt: new Date() }, countRows)) {
           if (signal.aborted) throw signal.reason ?? new Error('aborted');
           hash.update(chunk);
           bytes += chunk.byteLength;

@@ -66,7 +66,7 @@ describe('CSV encoder', () => {
   });
 
   it('can leave formulas alone and add a byte-order mark for Excel when asked', () => {
-    const text = render(createCsvEncoder(columns, { csvByteOrderMark: true, neutraliseFormulas: false }), 1_000);
+    const text = render(createCsvEncoder(columns, { csvByteOrderMark: true, neutraliseFormulas: false, includeMetadata: false }), 1_000);
     expect(text.startsWith('\ufeffid,')).toBe(true);
     expect(text).toContain('"=HYPERLINK(""http://evil"")"');
   });
@@ -108,6 +108,16 @@ describe('JSON encoder', () => {
     for (const batchSize of [1, 5, 7]) expect(render(createJsonEncoder(columns), batchSize)).toBe(json);
     const empty = createJsonEncoder(columns);
     expect(JSON.parse(empty.start() + empty.end())).toEqual([]);
+  });
+
+  it('wraps the rows with metadata when asked: query, title, time, row count, format version', () => {
+    const encoder = createJsonEncoder(columns, { query: 'select * from t', title: 'T', generatedAt: new Date(Date.UTC(2026, 0, 1)) });
+    const text = encoder.start() + encoder.batch(rows.slice(0, 3)) + encoder.batch(rows.slice(3, 5)) + encoder.end();
+    const parsed = JSON.parse(text) as { rows: unknown[]; metadata: Record<string, unknown> };
+    expect(parsed.rows).toHaveLength(5);
+    expect(parsed.metadata).toEqual({ query: 'select * from t', title: 'T', generatedAt: '2026-01-01T00:00:00.000Z', rowCount: 5, columns: columns.map((column) => ({ name: column.name, kind: column.kind })), formatVersion: 1 });
+    const empty = createJsonEncoder(columns, { query: 'q', title: 't', generatedAt: new Date(0) });
+    expect((JSON.parse(empty.start() + empty.end()) as { rows: unknown[] }).rows).toEqual([]);
   });
 
   it('keeps every column when two share a name', () => {
