@@ -28,6 +28,8 @@ export const exportPayloadSchema = z.object({
   exportId: z.string(),
   format: exportFormatSchema,
   archive: z.boolean(),
+  /** "file": a job prepares it with progress, then it downloads; "stream": it downloads at once. */
+  delivery: z.enum(['stream', 'file']).default('stream'),
   downloadUrl: z.string(),
   files: z.array(z.object({ queryRunId: z.string(), position: z.number().int(), title: z.string(), rowCount: z.number().int() })),
 });

@@ -11,6 +11,12 @@ const envSchema = z.object({
   QUERY_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   DEMO_EVENTS: z.coerce.number().int().nonnegative().default(20_000),
   EXPORT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(10),
+  // Above this many rows an export becomes a job with progress; below, it streams straight down.
+  EXPORT_JOB_THRESHOLD_ROWS: z.coerce.number().int().nonnegative().default(10_000),
+  EXPORT_MAX_RUNNING_PER_USER: z.coerce.number().int().positive().default(2),
+  EXPORT_FILE_TTL_MINUTES: z.coerce.number().positive().default(60),
+  // Where finished export files are kept (default: <data dir>/exports).
+  EXPORT_STORAGE_DIR: z.string().min(1).optional(),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_MODEL: z.string().default('gpt-4o-mini'),
@@ -24,6 +30,7 @@ export type Env = z.infer<typeof envSchema> & {
   dataDir: string;
   databaseUrl: string;
   dataDatabaseUrl: string;
+  exportStorageDir: string;
 };
 
 let cached: Env | undefined;
@@ -41,6 +48,7 @@ export function getEnv(): Env {
     dataDir,
     databaseUrl: parsed.data.DATABASE_URL ?? `file:${path.join(dataDir, 'app.db')}`,
     dataDatabaseUrl: parsed.data.DATA_DATABASE_URL ?? `file:${path.join(dataDir, 'demo.db')}`,
+    exportStorageDir: path.resolve(parsed.data.EXPORT_STORAGE_DIR ?? path.join(dataDir, 'exports')),
   };
   return cached;
 }

@@ -1,14 +1,30 @@
 import { getAppDb, type AppDb } from './db/client';
 import { getEnv, isPostgresUrl } from './env';
 import { ensureDemoUser } from './auth/service';
+import { createLocalDiskStorage, type ExportStorage } from './export/storage';
+import { createInProcessExportJobs, type ExportJobOptions, type ExportJobs } from './jobs/export-jobs';
 import type { DataSource } from './query/data-source';
 import { getDataSource } from './query/sources';
 import { ensureDemoData } from './seed/seed';
 
-/** What services work with: the app database and the data source users query. */
+/** What services work with: the app database, the data source users query, export storage and jobs. */
 export interface AppServices {
   db: AppDb;
   dataSource: DataSource;
+  storage: ExportStorage;
+  jobs: ExportJobs;
+}
+
+export function jobOptionsFromEnv(): ExportJobOptions {
+  const env = getEnv();
+  return { maxRunningPerUser: env.EXPORT_MAX_RUNNING_PER_USER, maxRunning: 4, fileTtlMs: env.EXPORT_FILE_TTL_MINUTES * 60_000, progressIntervalMs: 1_000, cleanupIntervalMs: 60_000 };
+}
+
+/** Wires the services together; the job runner needs the others, so it is added last. */
+export function assembleServices(parts: { db: AppDb; dataSource: DataSource; storage: ExportStorage }, jobOptions: ExportJobOptions): AppServices {
+  const services = { ...parts } as AppServices;
+  services.jobs = createInProcessExportJobs(services, jobOptions);
+  return services;
 }
 
 /** True on the embedded default (SQLite app database): a demo account and demo data exist. */
@@ -29,7 +45,7 @@ export function getAppServices(): Promise<AppServices> {
   holder.askportServices ??= (async () => {
     const db = await getAppDb();
     await prepareInstall(db);
-    return { db, dataSource: getDataSource() };
+    return assembleServices({ db, dataSource: getDataSource(), storage: createLocalDiskStorage(getEnv().exportStorageDir) }, jobOptionsFromEnv());
   })().catch((error: unknown) => {
     holder.askportServices = undefined;
     throw error;

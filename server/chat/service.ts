@@ -7,7 +7,8 @@ import type { Chat, Message, QueryRun } from '../db/client';
 import { NotFoundError, UserFacingError } from '../errors';
 import { previewCell, previewColumns } from '../export/cells';
 import { abortChatExports } from '../export/running';
-import { createExport } from '../export/service';
+import { getEnv } from '../env';
+import { createExport, encoderOptionsFor, exportFingerprint } from '../export/service';
 import { routeWithParser, type Routed } from '../intent/router';
 import { allowedTables, runPreview } from '../query/service';
 import type { AppServices } from '../services';
@@ -155,8 +156,8 @@ async function runQuery(app: AppServices, user: SessionUser, chat: Chat, query: 
 
 async function answerIntent(app: AppServices, user: SessionUser, chat: Chat, intent: Intent): Promise<Reply> {
   if (intent.intent === 'cancel') {
-    const aborted = abortChatExports(user.id, chat.id);
-    return { content: aborted.length > 0 ? `Cancelled ${aborted.length === 1 ? 'the export' : `${aborted.length} exports`}.` : 'Nothing is exporting in this chat right now.', payload: null };
+    const cancelled = abortChatExports(user.id, chat.id).length + (await app.jobs.cancelChat(user.id, chat.id));
+    return { content: cancelled > 0 ? `Cancelled ${cancelled === 1 ? 'the export' : `${cancelled} exports`}.` : 'Nothing is exporting in this chat right now.', payload: null };
   }
   if (intent.intent === 'set_default_format') {
     if (intent.format) return setDefaultFormat(app, user, intent.format);
@@ -226,23 +227,35 @@ async function answerExport(app: AppServices, user: SessionUser, chat: Chat, int
 }
 
 async function startExport(app: AppServices, user: SessionUser, chat: Chat, runs: QueryRun[], format: ExportFormat, archive: boolean, fromDefault: boolean): Promise<Reply> {
-  const record = await createExport(app, user, { queryRunIds: runs.map((run) => run.id), format, archive, chatId: chat.id });
   const info = EXPORT_FORMATS[format];
   const total = runs.reduce((sum, run) => sum + run.rowCount, 0);
-  const why = fromDefault ? `your default format` : info.useFor;
-  const content = record.archive
-    ? `Exporting ${runs.length} queries (${rowsText(total)}) as ${info.label} files in one ZIP, with a manifest${fromDefault ? ' (your default format)' : ''}.`
-    : `Exporting ${rowsText(total)} as ${info.label} — ${why}.`;
+  const what = runs.length > 1 || archive ? `${runs.length} queries (${rowsText(total)}) as ${info.label} files in one ZIP, with a manifest${fromDefault ? ' (your default format)' : ''}` : `${rowsText(total)} as ${info.label} — ${fromDefault ? 'your default format' : info.useFor}`;
+  const files = runs.map((run) => ({ queryRunId: run.id, position: run.position, title: run.title, rowCount: run.rowCount }));
+
+  // Large exports become a job: progress in the chat, a file kept for an hour, reused if asked again.
+  if (total > getEnv().EXPORT_JOB_THRESHOLD_ROWS) {
+    const isArchive = archive || runs.length > 1;
+    const fingerprint = exportFingerprint(runs.map((run) => run.sql), format, isArchive, await encoderOptionsFor(app, user.id));
+    const ready = await app.db.export.findFirst({ where: { userId: user.id, fingerprint, status: 'succeeded', delivery: 'file', expiresAt: { gt: new Date() } }, orderBy: { finishedAt: 'desc' } });
+    if (ready) {
+      const minutes = Math.max(1, Math.round((Date.now() - (ready.finishedAt ?? ready.createdAt).getTime()) / 60_000));
+      return {
+        content: `The same export (${what}) finished ${minutes} min ago and is still available: downloading that file.`,
+        payload: { kind: 'export', exportId: ready.id, format, archive: ready.archive, delivery: 'file', downloadUrl: exportDownloadPath(ready.id), files },
+      };
+    }
+    const record = await createExport(app, user, { queryRunIds: runs.map((run) => run.id), format, archive, chatId: chat.id, delivery: 'file', totalRows: total, fingerprint });
+    app.jobs.enqueue();
+    return {
+      content: `Preparing ${what}. It downloads when ready and stays available for an hour.`,
+      payload: { kind: 'export', exportId: record.id, format, archive: record.archive, delivery: 'file', downloadUrl: exportDownloadPath(record.id), files },
+    };
+  }
+
+  const record = await createExport(app, user, { queryRunIds: runs.map((run) => run.id), format, archive, chatId: chat.id });
   return {
-    content,
-    payload: {
-      kind: 'export',
-      exportId: record.id,
-      format,
-      archive: record.archive,
-      downloadUrl: exportDownloadPath(record.id),
-      files: runs.map((run) => ({ queryRunId: run.id, position: run.position, title: run.title, rowCount: run.rowCount })),
-    },
+    content: `Exporting ${what}.`,
+    payload: { kind: 'export', exportId: record.id, format, archive: record.archive, delivery: 'stream', downloadUrl: exportDownloadPath(record.id), files },
   };
 }
 

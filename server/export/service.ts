@@ -1,12 +1,15 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { EXPORT_FORMATS, type ExportFormat } from '@/lib/export-request';
 import { contentDisposition, exportFilename } from '@/lib/filename';
 import type { SessionUser } from '../auth/service';
-import type { Export } from '../db/client';
-import { NotFoundError } from '../errors';
+import type { Chat, Export } from '../db/client';
+import type { ExportItem, QueryRun } from '../db/generated/sqlite/client';
+import { getEnv } from '../env';
+import { InvalidRequestError, NotFoundError } from '../errors';
 import { asUserFacing, checkSql } from '../query/service';
 import type { AppServices } from '../services';
 import { DEFAULT_ENCODER_OPTIONS, type EncoderOptions } from './encoders';
-import { getEnv } from '../env';
 import { checkExportRateLimit } from './rate-limit';
 import { registerRunningExport } from './running';
 import { encodeFile } from './stream';
@@ -19,8 +22,23 @@ export interface ExportDownload {
   body: ReadableStream<Uint8Array>;
 }
 
+export type ExportWithContents = Export & { items: Array<ExportItem & { queryRun: QueryRun }>; chat: Chat | null };
+
+const withContents = { items: { include: { queryRun: true }, orderBy: { position: 'asc' } }, chat: true } as const;
+
+export type ExportDelivery = 'stream' | 'file';
+
+/** What identifies "the same export": SQL, format, options and user. */
+export function exportFingerprint(sqls: string[], format: ExportFormat, archive: boolean, options: EncoderOptions): string {
+  return createHash('sha256').update(JSON.stringify({ sqls, format, archive, options })).digest('hex');
+}
+
 /** Records an export of some of the user's query runs; every run must be theirs, or none is used. */
-export async function createExport(app: AppServices, user: SessionUser, request: { queryRunIds: string[]; format: ExportFormat; archive: boolean; chatId: string | null }): Promise<Export> {
+export async function createExport(
+  app: AppServices,
+  user: SessionUser,
+  request: { queryRunIds: string[]; format: ExportFormat; archive: boolean; chatId: string | null; delivery?: ExportDelivery; totalRows?: number; fingerprint?: string },
+): Promise<Export> {
   const ids = [...new Set(request.queryRunIds)];
   const owned = await app.db.queryRun.count({ where: { id: { in: ids }, userId: user.id } });
   if (owned !== ids.length) throw new NotFoundError(ids.length === 1 ? 'That query result' : 'One of those query results');
@@ -32,14 +50,12 @@ export async function createExport(app: AppServices, user: SessionUser, request:
       format: request.format,
       archive: request.archive || ids.length > 1,
       status: 'queued',
+      delivery: request.delivery ?? 'stream',
+      totalRows: request.totalRows ?? null,
+      fingerprint: request.fingerprint ?? null,
       items: { create: ids.map((queryRunId, index) => ({ queryRunId, position: index + 1 })) },
     },
   });
-}
-
-async function encoderOptionsFor(app: AppServices, user: SessionUser): Promise<EncoderOptions> {
-  const preference = await app.db.exportPreference.findUnique({ where: { userId: user.id } });
-  return preference ? { csvByteOrderMark: preference.csvByteOrderMark, neutraliseFormulas: preference.neutraliseFormulas, includeMetadata: preference.includeMetadata } : DEFAULT_ENCODER_OPTIONS;
 }
 
 /** Records a scripted export of SQL the user sent (POST /api/v1/exports); the guard runs first. */
@@ -49,6 +65,77 @@ export async function createSqlExport(app: AppServices, user: SessionUser, reque
   return app.db.export.create({ data: { userId: user.id, format: request.format, status: 'queued', sql: guarded.sql, title: request.title ?? (guarded.tables.join(', ') || 'export') } });
 }
 
+export async function encoderOptionsFor(app: AppServices, userId: string): Promise<EncoderOptions> {
+  const preference = await app.db.exportPreference.findUnique({ where: { userId } });
+  return preference ? { csvByteOrderMark: preference.csvByteOrderMark, neutraliseFormulas: preference.neutraliseFormulas, includeMetadata: preference.includeMetadata } : DEFAULT_ENCODER_OPTIONS;
+}
+
+export async function findExport(app: AppServices, userId: string, exportId: string): Promise<ExportWithContents> {
+  const found = await app.db.export.findFirst({ where: { id: exportId, userId }, include: withContents });
+  if (!found) throw new NotFoundError('That export');
+  return found;
+}
+
+/** What the file holds: the chat's query runs, or the SQL of a scripted export. */
+function membersOf(record: ExportWithContents): Array<{ title: string; sql: string }> {
+  return record.sql ? [{ title: record.title ?? 'export', sql: record.sql }] : record.items.map((item) => ({ title: item.queryRun.title, sql: item.queryRun.sql }));
+}
+
+export function exportFileInfo(record: Export & { chat: Chat | null; items: Array<{ queryRun: QueryRun }> }, at: Date): { filename: string; contentType: string } {
+  const format = record.format as ExportFormat;
+  if (record.archive) return { filename: exportFilename(record.chat?.title ?? 'queries', 'zip', at), contentType: 'application/zip' };
+  const title = record.title ?? record.items[0]?.queryRun.title ?? 'export';
+  return { filename: exportFilename(title, EXPORT_FORMATS[format].extension, at), contentType: EXPORT_FORMATS[format].contentType };
+}
+
+export interface OpenedExport {
+  chunks: AsyncGenerator<Uint8Array>;
+  /** Closes the cursor even if no chunk was ever read. */
+  close: () => Promise<void>;
+}
+
+/**
+ * Opens an export's contents: guards every statement again and opens the first cursor, so SQL errors
+ * surface here rather than in the middle of a file. Chunks stop once `signal` is aborted.
+ */
+export async function openExportContents(app: AppServices, record: ExportWithContents, options: EncoderOptions, startedAt: Date, signal: AbortSignal, onRows: (count: number) => void): Promise<OpenedExport> {
+  const members = membersOf(record);
+  if (members.length === 0) throw new NotFoundError('That export');
+  const format = record.format as ExportFormat;
+  const guarded = await Promise.all(members.map((member) => checkSql(app.dataSource, member.sql)));
+  if (record.archive) {
+    const checked = members.map((member, index) => ({ title: member.title, sql: guarded[index]!.sql }));
+    return { chunks: zipQueryResults(app.dataSource, checked, format, options, signal, onRows), close: async () => undefined };
+  }
+  const rows = await app.dataSource.stream(guarded[0]!.sql);
+  const metadata = { query: guarded[0]!.sql, title: members[0]!.title, generatedAt: startedAt };
+  return { chunks: abortable(encodeFile(format, rows, options, metadata, onRows), signal), close: () => rows.close() };
+}
+
+/** Stops between chunks once `signal` is aborted ("cancel" in the chat). */
+async function* abortable(chunks: AsyncGenerator<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of chunks) {
+      if (signal.aborted) throw signal.reason ?? new Error('aborted');
+      yield chunk;
+    }
+  } finally {
+    await chunks.return(undefined);
+  }
+}
+
+function downloadHeaders(filename: string, contentType: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    'Content-Type': contentType,
+    'Content-Disposition': contentDisposition(filename),
+    // no-transform: no gzip on the way out. Compressing a large export costs more server time than
+    // the export itself; a proxy in front may still compress if that suits the deployment.
+    'Cache-Control': 'no-store, no-transform',
+    'X-Content-Type-Options': 'nosniff',
+    ...extra,
+  };
+}
+
 /** Streams the whole result of one of the user's query runs (the suggested chips). */
 export async function startQueryRunDownload(app: AppServices, user: SessionUser, queryRunId: string, format: ExportFormat): Promise<ExportDownload> {
   const record = await createExport(app, user, { queryRunIds: [queryRunId], format, archive: false, chatId: null });
@@ -56,67 +143,50 @@ export async function startQueryRunDownload(app: AppServices, user: SessionUser,
 }
 
 /**
- * Streams one of the user's exports: one file, or a ZIP of several. The first query is opened before
- * this returns, so SQL errors surface as an error status rather than a broken file; rows are then
- * pulled from the cursor only as fast as the client reads, so memory stays flat at any row count.
- * Downloading an export again records a new export with the same contents.
+ * Delivers one of the user's exports. A job's finished file is served from export storage while it
+ * lives; anything else streams from the data source: rows are pulled from the cursor only as fast as
+ * the client reads, so memory stays flat at any row count. Streaming an export again records a new
+ * export with the same contents.
  */
 export async function startExportDownload(app: AppServices, user: SessionUser, exportId: string): Promise<ExportDownload> {
-  const found = await app.db.export.findFirst({ where: { id: exportId, userId: user.id }, include: { items: { include: { queryRun: true }, orderBy: { position: 'asc' } }, chat: true } });
-  if (!found) throw new NotFoundError('That export');
-  const format = found.format as ExportFormat;
-  const runs = found.items.map((item) => item.queryRun);
-  // What the file holds: the chat's query runs, or the SQL of a scripted export.
-  const members = found.sql ? [{ title: found.title ?? 'export', sql: found.sql }] : runs.map((run) => ({ title: run.title, sql: run.sql }));
-  if (members.length === 0) throw new NotFoundError('That export');
+  const found = await findExport(app, user.id, exportId);
+  if (found.delivery === 'file') return serveStoredFile(app, found);
   if (found.status !== 'queued') await checkExportRateLimit(app.db, user.id, getEnv().EXPORT_RATE_LIMIT_PER_MINUTE);
   const record =
     found.status === 'queued'
       ? found
       : await app.db.export.create({
-          data: { userId: user.id, chatId: found.chatId, format, archive: found.archive, sql: found.sql, title: found.title, status: 'queued', items: { create: runs.map((run, index) => ({ queryRunId: run.id, position: index + 1 })) } },
+          data: { userId: user.id, chatId: found.chatId, format: found.format, archive: found.archive, sql: found.sql, title: found.title, status: 'queued', items: { create: found.items.map((item, index) => ({ queryRunId: item.queryRunId, position: index + 1 })) } },
+          include: withContents,
         });
-  const encoderOptions = await encoderOptionsFor(app, user);
-  const started = Date.now();
-  await app.db.export.update({ where: { id: record.id }, data: { status: 'running' } });
+  const options = await encoderOptionsFor(app, user.id);
+  const startedAt = new Date();
+  await app.db.export.update({ where: { id: record.id }, data: { status: 'running', startedAt } });
 
   let rowCount = 0;
   let bytes = 0;
   let settled = false;
+  let opened: OpenedExport | null = null;
   const abort = new AbortController();
-  const unregister = registerRunningExport(record.id, { userId: user.id, chatId: found.chatId, abort });
+  const unregister = registerRunningExport(record.id, { userId: user.id, chatId: record.chatId, abort });
   const finish = async (status: 'succeeded' | 'failed' | 'cancelled', error?: string) => {
     if (settled) return;
     settled = true;
     unregister();
-    await closeSource().catch(() => undefined);
+    await opened?.close().catch(() => undefined);
     await app.db.export
-      .update({ where: { id: record.id }, data: { status, rowCount, bytes: BigInt(bytes), durationMs: Date.now() - started, finishedAt: new Date(), error: error ?? null } })
+      .update({ where: { id: record.id }, data: { status, rowCount, bytes: BigInt(bytes), durationMs: Date.now() - startedAt.getTime(), finishedAt: new Date(), error: error ?? null } })
       .catch(() => undefined);
   };
 
-  let chunks: AsyncGenerator<Uint8Array>;
-  let filename: string;
-  // A cursor opened here must be closed even if the client leaves before the first chunk is pulled.
-  let closeSource: () => Promise<void> = async () => undefined;
   try {
-    const guarded = await Promise.all(members.map((member) => checkSql(app.dataSource, member.sql)));
-    if (found.archive) {
-      const checked = members.map((member, index) => ({ title: member.title, sql: guarded[index]!.sql }));
-      chunks = zipQueryResults(app.dataSource, checked, format, encoderOptions, abort.signal, (rows) => (rowCount += rows));
-      filename = exportFilename(found.chat?.title ?? 'queries', 'zip', new Date(started));
-    } else {
-      const rows = await app.dataSource.stream(guarded[0]!.sql);
-      closeSource = () => rows.close();
-      const metadata = { query: guarded[0]!.sql, title: members[0]!.title, generatedAt: new Date(started) };
-      chunks = abortable(encodeFile(format, rows, encoderOptions, metadata, (count) => (rowCount += count)), abort.signal);
-      filename = exportFilename(members[0]!.title, EXPORT_FORMATS[format].extension, new Date(started));
-    }
+    opened = await openExportContents(app, record, options, startedAt, abort.signal, (count) => (rowCount += count));
   } catch (error) {
     const userFacing = asUserFacing(error);
     await finish('failed', userFacing instanceof Error ? userFacing.message : 'Export failed.');
     throw userFacing;
   }
+  const chunks = opened.chunks;
 
   const body = new ReadableStream<Uint8Array>(
     {
@@ -153,30 +223,23 @@ export async function startExportDownload(app: AppServices, user: SessionUser, e
     { highWaterMark: 1 },
   );
 
-  const contentType = found.archive ? 'application/zip' : EXPORT_FORMATS[format].contentType;
+  const { filename, contentType } = exportFileInfo(record, startedAt);
+  return { exportId: record.id, filename, body, headers: downloadHeaders(filename, contentType) };
+}
+
+/** A job's file: served while it lives; anything else is explained in a sentence. */
+async function serveStoredFile(app: AppServices, record: ExportWithContents): Promise<ExportDownload> {
+  if (record.status === 'queued' || record.status === 'running') throw new InvalidRequestError('This export is still being prepared. It downloads as soon as it is ready.');
+  if (record.status === 'failed') throw new InvalidRequestError(`This export failed: ${record.error ?? 'unknown error'}`);
+  if (record.status === 'cancelled') throw new InvalidRequestError('This export was cancelled. Ask again to export it.');
+  const expired = record.status === 'expired' || !record.filePath || (record.expiresAt !== null && record.expiresAt.getTime() <= Date.now());
+  const file = expired ? null : await app.storage.open(record.filePath!);
+  if (!file) throw new NotFoundError('That export file (files are kept for an hour)');
+  const { filename, contentType } = exportFileInfo(record, record.finishedAt ?? record.createdAt);
   return {
     exportId: record.id,
     filename,
-    body,
-    headers: {
-      'Content-Type': contentType,
-      'Content-Disposition': contentDisposition(filename),
-      // no-transform: no gzip on the way out. Compressing a large export costs more server time than
-      // the export itself; a proxy in front may still compress if that suits the deployment.
-      'Cache-Control': 'no-store, no-transform',
-      'X-Content-Type-Options': 'nosniff',
-    },
+    body: Readable.toWeb(file.stream) as ReadableStream<Uint8Array>,
+    headers: downloadHeaders(filename, contentType, { 'Content-Length': String(file.bytes) }),
   };
-}
-
-/** Stops between chunks once `signal` is aborted ("cancel" in the chat). */
-async function* abortable(chunks: AsyncGenerator<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
-  try {
-    for await (const chunk of chunks) {
-      if (signal.aborted) throw signal.reason ?? new Error('aborted');
-      yield chunk;
-    }
-  } finally {
-    await chunks.return(undefined);
-  }
 }

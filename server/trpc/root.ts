@@ -1,10 +1,12 @@
 import { createCallerFactory, createTRPCRouter } from './init';
 import { authRouter } from './routers/auth';
 import { chatRouter } from './routers/chat';
+import { exportsRouter } from './routers/exports';
 
 export const appRouter = createTRPCRouter({
   auth: authRouter,
   chat: chatRouter,
+  exports: exportsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -5,7 +5,9 @@ import pg from 'pg';
 import { openAppDb, type AppDb } from '@/server/db/client';
 import { openDataSource } from '@/server/query/sources';
 import { seedDemoData } from '@/server/seed/seed';
-import type { AppServices } from '@/server/services';
+import { createLocalDiskStorage } from '@/server/export/storage';
+import type { ExportJobOptions } from '@/server/jobs/export-jobs';
+import { assembleServices, type AppServices } from '@/server/services';
 
 /** The PostgreSQL server every machine of this project runs (CI starts it); override to point elsewhere. */
 export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -42,6 +44,7 @@ export interface TestApp {
   services: AppServices;
   db: AppDb;
   demoDataFile: string;
+  exportDir: string;
   close: () => Promise<void>;
 }
 
@@ -50,7 +53,9 @@ export interface TestApp {
  * (always written, so tests can count rows with better-sqlite3) or, when asked, the same demo data in
  * a PostgreSQL database.
  */
-export async function createTestApp(provider: Provider, options: { events?: number; queryTimeoutMs?: number; dataSource?: Provider } = {}): Promise<TestApp> {
+export const TEST_JOB_OPTIONS: ExportJobOptions = { maxRunningPerUser: 2, maxRunning: 4, fileTtlMs: 60 * 60_000, progressIntervalMs: 200, cleanupIntervalMs: 60_000 };
+
+export async function createTestApp(provider: Provider, options: { events?: number; queryTimeoutMs?: number; dataSource?: Provider; jobs?: Partial<ExportJobOptions> } = {}): Promise<TestApp> {
   const temp = tempDir();
   const demoDataFile = path.join(temp.dir, 'demo.db');
   const sizes = { events: options.events ?? 2_500 };
@@ -60,11 +65,15 @@ export async function createTestApp(provider: Provider, options: { events?: numb
   if (postgresData) await seedDemoData(postgresData.url, sizes);
   const db = await openAppDb(postgresApp ? postgresApp.url : `file:${path.join(temp.dir, 'app.db')}`);
   const dataSource = openDataSource(postgresData ? postgresData.url : `file:${demoDataFile}`, options.queryTimeoutMs ?? 10_000);
+  const storage = createLocalDiskStorage(path.join(temp.dir, 'exports'));
+  const services = assembleServices({ db, dataSource, storage }, { ...TEST_JOB_OPTIONS, ...options.jobs });
   return {
-    services: { db, dataSource },
+    services,
     db,
     demoDataFile,
+    exportDir: path.join(temp.dir, 'exports'),
     close: async () => {
+      await services.jobs.close();
       await db.$disconnect();
       await dataSource.close();
       await postgresApp?.drop();

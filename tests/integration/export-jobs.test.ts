@@ -1,0 +1,152 @@
+import { readdirSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExportProgress } from '@/lib/export-progress';
+import { createExport } from '@/server/export/service';
+import { createInProcessExportJobs } from '@/server/jobs/export-jobs';
+import { currentProgress, followProgress } from '@/server/jobs/progress';
+import { chatSession } from '../helpers/chat';
+import { createTestApp, PROVIDERS, TEST_JOB_OPTIONS, type TestApp } from '../helpers/databases';
+import { newUser } from '../helpers/users';
+
+const EVENTS = 25_000;
+
+async function untilDone(app: TestApp, userId: string, exportId: string): Promise<ExportProgress[]> {
+  const seen: ExportProgress[] = [];
+  for await (const progress of followProgress(app.services, userId, exportId, undefined, 100)) seen.push(progress);
+  return seen;
+}
+
+describe.each(PROVIDERS)('export jobs above the threshold, app database on %s', (provider) => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await createTestApp(provider, { events: EVENTS });
+  });
+  afterAll(() => app.close());
+
+  async function bigResult() {
+    const session = await newUser(app.db);
+    const chat = await chatSession(app, session.token);
+    await chat.say('SELECT * FROM events ORDER BY id');
+    return { chat, userId: session.user.id };
+  }
+
+  it('becomes a job with progress, writes a file served for an hour, and an identical request reuses it', async () => {
+    const { chat, userId } = await bigResult();
+    const reply = await chat.say('export this as csv');
+    expect(reply.content).toBe(`Preparing ${EVENTS.toLocaleString('en-US')} rows as CSV — opens in any spreadsheet. It downloads when ready and stays available for an hour.`);
+    if (reply.payload?.kind !== 'export') throw new Error(reply.content);
+    expect(reply.payload.delivery).toBe('file');
+    const progress = await untilDone(app, userId, reply.payload.exportId);
+    const last = progress.at(-1)!;
+    expect(last).toMatchObject({ status: 'succeeded', rowsWritten: EVENTS, totalRows: EVENTS, percent: 100 });
+    expect(progress.filter((event) => event.status === 'running').length).toBeGreaterThanOrEqual(2);
+    const written = progress.map((event) => event.rowsWritten);
+    expect(written).toEqual([...written].sort((a, b) => a - b));
+    expect(last.expiresAt!.getTime() - Date.now()).toBeGreaterThan(59 * 60_000);
+
+    const response = await chat.download(reply.payload.downloadUrl);
+    expect(response.status).toBe(200);
+    expect(Number(response.headers.get('content-length'))).toBe(last.bytes);
+    expect(parse(await response.text(), { columns: true, record_delimiter: '\r\n' })).toHaveLength(EVENTS);
+    const exportId = reply.payload.exportId;
+    expect(readdirSync(app.exportDir).filter((name) => name.startsWith(exportId))).toEqual([`${exportId}.csv`]);
+
+    const again = await chat.say('export this as csv');
+    expect(again.content).toMatch(/^The same export \(25,000 rows as CSV — opens in any spreadsheet\) finished \d+ min ago and is still available: downloading that file\.$/);
+    expect(again.payload).toMatchObject({ kind: 'export', exportId: reply.payload.exportId });
+  });
+
+  it('cancel stops a running job and leaves no file, partial or whole', async () => {
+    const session = await newUser(app.db);
+    const userId = session.user.id;
+    const chat = await chatSession(app, session.token);
+    // Long enough (1.5 million generated rows) that the cancel lands while the job runs.
+    await chat.say('WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r LIMIT 1500000) SELECT n, n * 2 AS twice FROM r');
+    const reply = await chat.say('export this as json');
+    if (reply.payload?.kind !== 'export') throw new Error(reply.content);
+    const exportId = reply.payload.exportId;
+    expect((await chat.say('cancel the export')).content).toBe('Cancelled the export.');
+    const last = (await untilDone(app, userId, exportId)).at(-1)!;
+    expect(last.status).toBe('cancelled');
+    expect(readdirSync(app.exportDir).filter((name) => name.startsWith(exportId))).toEqual([]);
+    const response = await chat.download(reply.payload.downloadUrl);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: 'This export was cancelled. Ask again to export it.' });
+  });
+
+  it('expired files are removed by the cleanup task and the download says so', async () => {
+    const { chat, userId } = await bigResult();
+    const reply = await chat.say('export this as csv');
+    if (reply.payload?.kind !== 'export') throw new Error(reply.content);
+    await untilDone(app, userId, reply.payload.exportId);
+    const removed = await app.services.jobs.cleanup(new Date(Date.now() + 2 * 60 * 60_000));
+    expect(removed).toBeGreaterThanOrEqual(1);
+    expect((await currentProgress(app.services, userId, reply.payload.exportId)).status).toBe('expired');
+    const exportId = reply.payload.exportId;
+    expect(readdirSync(app.exportDir).filter((name) => name.startsWith(exportId))).toEqual([]);
+    const response = await chat.download(reply.payload.downloadUrl);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ error: 'That export file (files are kept for an hour) was not found.' });
+  });
+
+  it('runs at most two jobs per user at once; the rest wait in order and all succeed', async () => {
+    const { chat, userId } = await bigResult();
+    const runs = await app.db.queryRun.findMany({ where: { userId } });
+    const user = { id: userId, email: '', name: '' };
+    const ids: string[] = [];
+    for (let index = 0; index < 5; index++) {
+      ids.push((await createExport(app.services, user, { queryRunIds: [runs[0]!.id], format: index % 2 ? 'json' : 'csv', archive: false, chatId: chat.chatId(), delivery: 'file', totalRows: EVENTS })).id);
+    }
+    app.services.jobs.enqueue();
+    let maxRunning = 0;
+    const startedOrder: string[] = [];
+    for (;;) {
+      const states = await app.db.export.findMany({ where: { id: { in: ids } }, select: { id: true, status: true } });
+      const runningNow = states.filter((state) => state.status === 'running');
+      maxRunning = Math.max(maxRunning, runningNow.length);
+      for (const state of states) if (state.status !== 'queued' && !startedOrder.includes(state.id)) startedOrder.push(state.id);
+      if (states.every((state) => state.status === 'succeeded')) break;
+      if (states.some((state) => state.status === 'failed' || state.status === 'cancelled')) throw new Error('a job did not succeed');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(maxRunning).toBeLessThanOrEqual(2);
+    expect(startedOrder.slice(0, 2).sort()).toEqual(ids.slice(0, 2).sort());
+    expect(startedOrder.at(-1)).toBe(ids.at(-1));
+  });
+
+  it('after a restart nothing stays "running": jobs start again, interrupted streams are failed', async () => {
+    const { chat, userId } = await bigResult();
+    const run = (await app.db.queryRun.findFirstOrThrow({ where: { userId } })).id;
+    const user = { id: userId, email: '', name: '' };
+    const job = await createExport(app.services, user, { queryRunIds: [run], format: 'csv', archive: false, chatId: chat.chatId(), delivery: 'file', totalRows: EVENTS });
+    const stream = await createExport(app.services, user, { queryRunIds: [run], format: 'csv', archive: false, chatId: chat.chatId() });
+    // As a crash would leave them.
+    await app.db.export.updateMany({ where: { id: { in: [job.id, stream.id] } }, data: { status: 'running' } });
+    const restarted = createInProcessExportJobs(app.services, TEST_JOB_OPTIONS);
+    try {
+      const last = (await (async () => {
+        for (;;) {
+          const record = await app.db.export.findUniqueOrThrow({ where: { id: job.id } });
+          if (record.status === 'succeeded' || record.status === 'failed') return record;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      })());
+      expect(last.status).toBe('succeeded');
+      expect(last.rowCount).toBe(EVENTS);
+      expect(await app.db.export.findUniqueOrThrow({ where: { id: stream.id } })).toMatchObject({ status: 'failed', error: 'The server restarted during the download.' });
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it("answers another user's export progress and cancel exactly like a missing one", async () => {
+    const { chat, userId } = await bigResult();
+    const reply = await chat.say('export this as csv');
+    if (reply.payload?.kind !== 'export') throw new Error(reply.content);
+    const intruder = await newUser(app.db);
+    await expect(currentProgress(app.services, intruder.user.id, reply.payload.exportId)).rejects.toThrow('That export was not found.');
+    await expect(app.services.jobs.cancel(intruder.user.id, reply.payload.exportId)).rejects.toThrow('That export was not found.');
+    await untilDone(app, userId, reply.payload.exportId);
+  });
+});
