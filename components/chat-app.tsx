@@ -6,7 +6,9 @@ import { useRouter } from 'next/navigation';
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { ChatAction } from '@/lib/chat-action';
 import { MAX_MESSAGE_LENGTH } from '@/lib/limits';
-import { ChatMessage, startDownload, type ChatMessageData } from './chat-message';
+import { ChatMessage, type ChatMessageData } from './chat-message';
+import { startDownload } from './download';
+import { markStartedHere } from './export-progress';
 import { useTRPC, useTRPCClient } from './trpc';
 
 interface ChatAppProps {
@@ -32,8 +34,13 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
     const key = trpc.chat.messages.queryKey({ chatId: result.chatId });
     queryClient.setQueryData(key, (previous) => [...(previous ?? []), ...result.messages]);
     void queryClient.invalidateQueries({ queryKey: trpc.chat.list.queryKey() });
-    // An export the assistant just started downloads at once; on reload it only offers "Download again".
-    for (const message of result.messages) if (message.payload?.kind === 'export') startDownload(message.payload.downloadUrl);
+    // An export the assistant just started downloads at once (a job: as soon as its file is ready);
+    // on reload it only offers "Download again".
+    for (const message of result.messages) {
+      if (message.payload?.kind !== 'export') continue;
+      if (message.payload.delivery === 'file') markStartedHere(message.payload.exportId);
+      else startDownload(message.payload.downloadUrl);
+    }
     if (result.chatId !== chatId) router.push(`/chat/${result.chatId}`);
   };
   const send = useMutation({

@@ -3,6 +3,7 @@
 import type { ChatAction, ChatOption } from '@/lib/chat-action';
 import type { MessagePayload } from '@/lib/chat-message';
 import { EXPORT_FORMATS } from '@/lib/export-request';
+import { ExportProgressCard } from './export-progress';
 import { ResultView } from './result-view';
 
 export interface ChatMessageData {
@@ -16,17 +17,6 @@ interface ChatMessageProps {
   message: ChatMessageData;
   onAction: (label: string, action: ChatAction) => void;
   busy: boolean;
-}
-
-/** Starts a browser download of a same-origin URL, as a click on a download link would. */
-export function startDownload(url: string) {
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = '';
-  link.rel = 'noopener';
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
 }
 
 function Choices({ options, onAction, busy }: { options: ChatOption[]; onAction: ChatMessageProps['onAction']; busy: boolean }) {
@@ -46,9 +36,10 @@ export function ChatMessage({ message, onAction, busy }: ChatMessageProps) {
   return (
     <div className={`message ${message.role}${payload?.kind === 'error' ? ' error' : ''}`} data-kind={payload?.kind ?? 'text'}>
       <p className="message-text">{message.content}</p>
-      {payload?.kind === 'result' && <ResultView result={payload} />}
+      {payload?.kind === 'result' && <ResultView result={payload} onAction={onAction} busy={busy} />}
       {payload?.kind === 'choice' && <Choices options={payload.options} onAction={onAction} busy={busy} />}
-      {payload?.kind === 'export' && (
+      {payload?.kind === 'export' && payload.delivery === 'file' && <ExportProgressCard exportId={payload.exportId} label={payload.archive ? 'ZIP' : EXPORT_FORMATS[payload.format].label} />}
+      {payload?.kind === 'export' && payload.delivery === 'stream' && (
         <div className="export-card">
           <span className="export-format" aria-hidden="true">
             {payload.archive ? 'ZIP' : EXPORT_FORMATS[payload.format].label}

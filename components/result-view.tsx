@@ -1,3 +1,6 @@
+'use client';
+
+import type { ChatAction } from '@/lib/chat-action';
 import type { QueryResultPayload } from '@/lib/chat-message';
 import { ExportChips } from './export-chips';
 
@@ -6,7 +9,7 @@ function cellText(value: string | number | boolean | null): string {
   return String(value);
 }
 
-export function ResultView({ result }: { result: QueryResultPayload }) {
+export function ResultView({ result, onAction, busy }: { result: QueryResultPayload; onAction: (label: string, action: ChatAction) => void; busy: boolean }) {
   return (
     <div className="result">
       <details className="sql">
@@ -47,7 +50,7 @@ export function ResultView({ result }: { result: QueryResultPayload }) {
         {result.totalRows.toLocaleString('en-US')} {result.totalRows === 1 ? 'row' : 'rows'}
         {result.rows.length < result.totalRows ? ` · showing the first ${result.rows.length}` : ''}
       </p>
-      <ExportChips queryRunId={result.queryRunId} totalRows={result.totalRows} />
+      <ExportChips queryRunId={result.queryRunId} totalRows={result.totalRows} onAction={onAction} busy={busy} />
     </div>
   );
 }

@@ -1,7 +1,7 @@
 'use client';
 
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { createTRPCClient, httpBatchStreamLink, httpLink, splitLink } from '@trpc/client';
+import { createTRPCClient, httpBatchStreamLink, httpLink, httpSubscriptionLink, splitLink } from '@trpc/client';
 import { createTRPCContext } from '@trpc/tanstack-react-query';
 import { useState, type ReactNode } from 'react';
 import superjson from 'superjson';
@@ -18,11 +18,16 @@ export function TrpcProviders({ children }: { children: ReactNode }) {
   const [trpcClient] = useState(() =>
     createTRPCClient<AppRouter>({
       links: [
-        // Auth calls set a cookie, which needs headers sent after the procedure ran: no streaming.
+        // Subscriptions (export progress) over SSE; auth calls set a cookie, which needs headers sent
+        // after the procedure ran, so no streaming for them; everything else batches and streams.
         splitLink({
-          condition: (op) => op.path.startsWith('auth.'),
-          true: httpLink({ url: '/api/trpc', transformer: superjson }),
-          false: httpBatchStreamLink({ url: '/api/trpc', transformer: superjson }),
+          condition: (op) => op.type === 'subscription',
+          true: httpSubscriptionLink({ url: '/api/trpc', transformer: superjson }),
+          false: splitLink({
+            condition: (op) => op.path.startsWith('auth.'),
+            true: httpLink({ url: '/api/trpc', transformer: superjson }),
+            false: httpBatchStreamLink({ url: '/api/trpc', transformer: superjson }),
+          }),
         }),
       ],
     }),

@@ -1,0 +1,94 @@
+'use client';
+
+import { useMutation } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import type { ExportProgress } from '@/lib/export-progress';
+import { startDownload } from './download';
+import { useTRPC, useTRPCClient } from './trpc';
+
+// Exports this page started: when one finishes it downloads by itself. (After a reload, the card
+// offers a download button instead of downloading again.)
+const startedHere = new Set<string>();
+const downloaded = new Set<string>();
+
+export function markStartedHere(exportId: string) {
+  startedHere.add(exportId);
+}
+
+function eta(seconds: number | null): string {
+  if (seconds === null) return '';
+  if (seconds < 60) return ` · about ${Math.max(1, seconds)} s left`;
+  return ` · about ${Math.round(seconds / 60)} min left`;
+}
+
+function minutesLeft(expiresAt: Date | null): string {
+  if (!expiresAt) return '';
+  const minutes = Math.max(0, Math.round((new Date(expiresAt).getTime() - Date.now()) / 60_000));
+  return ` · available for ${minutes} more min`;
+}
+
+/** Follows an export's progress over the tRPC subscription (SSE) until it ends. */
+function useExportProgress(exportId: string): { progress: ExportProgress | null; error: string | null } {
+  const client = useTRPCClient();
+  const [progress, setProgress] = useState<ExportProgress | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    const subscription = client.exports.progress.subscribe({ exportId }, { onData: setProgress, onError: (failure) => setError(failure.message) });
+    return () => subscription.unsubscribe();
+  }, [client, exportId]);
+  return { progress, error };
+}
+
+/** A large export's progress: bar, rows, percent, time left, Cancel; then the download. */
+export function ExportProgressCard({ exportId, label }: { exportId: string; label: string }) {
+  const trpc = useTRPC();
+  const { progress, error } = useExportProgress(exportId);
+  const cancel = useMutation(trpc.exports.cancel.mutationOptions());
+
+  useEffect(() => {
+    if (progress?.status === 'succeeded' && startedHere.has(exportId) && !downloaded.has(exportId)) {
+      downloaded.add(exportId);
+      startDownload(progress.downloadUrl);
+    }
+  }, [progress?.status, progress?.downloadUrl, exportId]);
+
+  if (error && !progress) return <p className="export-card error-text">{error}</p>;
+  if (!progress) return <div className="export-card"><span className="muted">Connecting to the export…</span></div>;
+
+  const active = progress.status === 'queued' || progress.status === 'running';
+  const rows = `${progress.rowsWritten.toLocaleString('en-US')}${progress.totalRows !== null ? ` of ${progress.totalRows.toLocaleString('en-US')}` : ''} rows`;
+  return (
+    <div className="export-card job" data-status={progress.status}>
+      <span className="export-format" aria-hidden="true">
+        {label}
+      </span>
+      {active && (
+        <>
+          <div className="progress" role="progressbar" aria-label="Export progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={progress.percent ?? undefined}>
+            <div className="progress-bar" style={{ width: `${progress.percent ?? 0}%` }} />
+          </div>
+          <span className="progress-text" aria-live="polite">
+            {progress.status === 'queued' ? 'Waiting for a free slot…' : `${rows}${progress.percent !== null ? ` · ${progress.percent}%` : ''}${eta(progress.etaSeconds)}`}
+          </span>
+          <button type="button" className="chip" onClick={() => cancel.mutate({ exportId })} disabled={cancel.isPending}>
+            Cancel
+          </button>
+        </>
+      )}
+      {progress.status === 'succeeded' && (
+        <>
+          <span className="progress-text">
+            Ready: {rows}
+            {minutesLeft(progress.expiresAt)}
+          </span>
+          <a className="chip" href={progress.downloadUrl} download>
+            Download
+          </a>
+        </>
+      )}
+      {progress.status === 'failed' && <span className="progress-text error-text">{progress.error ?? 'The export failed.'}</span>}
+      {progress.status === 'cancelled' && <span className="progress-text">Cancelled.</span>}
+      {progress.status === 'expired' && <span className="progress-text">This file has expired (files are kept for an hour). Ask again to export it.</span>}
+    </div>
+  );
+}

@@ -1,0 +1,40 @@
+import { parse } from 'csv-parse/sync';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launchBrowser } from './browser';
+import { ask, countInDataSource, downloadedText, downloadFrom, screenshot, signInAsDemo } from './pages';
+
+// Results above 10,000 rows export as jobs: progress in the chat, then the file downloads.
+describe('a large export', () => {
+  const app = inject('offlineApp');
+  let browser: Browser;
+  let page: Page;
+  let events: number;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    page = await (await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 860 } })).newPage();
+    events = countInDataSource(app.dataDir, 'SELECT count(*) FROM events');
+    expect(events).toBeGreaterThan(10_000);
+    await signInAsDemo(page, app.baseUrl);
+    await ask(page, 'SELECT * FROM events ORDER BY id');
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('asked for in words: shows progress, then downloads the whole file', async () => {
+    let answer = '';
+    const download = await downloadFrom(page, async () => (answer = await ask(page, 'export this as csv')));
+    expect(answer).toBe(`Preparing ${events.toLocaleString('en-US')} rows as CSV — opens in any spreadsheet. It downloads when ready and stays available for an hour.`);
+    const records = parse(await downloadedText(download), { columns: true, record_delimiter: '\r\n' });
+    expect(records).toHaveLength(events);
+    await page.getByText(`Ready: ${events.toLocaleString('en-US')} of ${events.toLocaleString('en-US')} rows`).first().waitFor();
+    await screenshot(page, 'export-job');
+  });
+
+  it('from a chip under the result: the chip starts the job and the JSON file downloads', async () => {
+    const chip = page.locator('.result').last().getByRole('button', { name: /as JSON/ });
+    const download = await downloadFrom(page, () => chip.click());
+    expect(JSON.parse(await downloadedText(download))).toHaveLength(events);
+  });
+});
