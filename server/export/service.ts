@@ -10,6 +10,7 @@ import { InvalidRequestError, NotFoundError } from '../errors';
 import { asUserFacing, checkSql } from '../query/service';
 import type { AppServices } from '../services';
 import { DEFAULT_ENCODER_OPTIONS, type EncoderOptions } from './encoders';
+import { log } from '../log';
 import { checkExportRateLimit } from './rate-limit';
 import { registerRunningExport } from './running';
 import { encodeFile } from './stream';
@@ -169,10 +170,15 @@ export async function startExportDownload(app: AppServices, user: SessionUser, e
   let opened: OpenedExport | null = null;
   const abort = new AbortController();
   const unregister = registerRunningExport(record.id, { userId: user.id, chatId: record.chatId, abort });
+  const streamLog = log.child({ exportId: record.id, userId: user.id, format: record.format, archive: record.archive, delivery: 'stream' });
+  streamLog.info('export started');
   const finish = async (status: 'succeeded' | 'failed' | 'cancelled', error?: string) => {
     if (settled) return;
     settled = true;
     unregister();
+    const fields = { status, rows: rowCount, bytes, durationMs: Date.now() - startedAt.getTime() };
+    if (status === 'failed') streamLog.error({ ...fields, error }, 'export failed');
+    else streamLog.info(fields, 'export finished');
     await opened?.close().catch(() => undefined);
     await app.db.export
       .update({ where: { id: record.id }, data: { status, rowCount, bytes: BigInt(bytes), durationMs: Date.now() - startedAt.getTime(), finishedAt: new Date(), error: error ?? null } })

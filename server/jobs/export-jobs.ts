@@ -5,6 +5,7 @@ import type { Export } from '../db/client';
 import { NotFoundError } from '../errors';
 import { encoderOptionsFor, openExportContents, type ExportWithContents, type OpenedExport } from '../export/service';
 import type { StoredFileWriter } from '../export/storage';
+import { log } from '../log';
 import { asUserFacing } from '../query/service';
 import type { AppServices } from '../services';
 
@@ -99,6 +100,8 @@ export function createInProcessExportJobs(app: AppServices, options: ExportJobOp
       return;
     }
     const startedAt = record.startedAt ?? new Date();
+    const jobLog = log.child({ exportId, userId: record.userId, format: record.format, archive: record.archive, delivery: 'file' });
+    jobLog.info({ totalRows: record.totalRows }, 'export started');
     const key = `${record.id}.${record.archive ? 'zip' : EXPORT_FORMATS[record.format as ExportFormat].extension}`;
     let rows = 0;
     let bytes = 0;
@@ -108,8 +111,10 @@ export function createInProcessExportJobs(app: AppServices, options: ExportJobOp
       publish(progressOf({ ...record, status: 'running', startedAt }, rows, bytes));
     };
     // At least every second (a slow query shows it is alive) and every 1,000 rows.
+    let ticks = 0;
     const ticker = setInterval(() => {
       report();
+      if (++ticks % 10 === 0) jobLog.info({ rowsWritten: rows, bytes }, 'export progress');
       void app.db.export.update({ where: { id: exportId }, data: { rowCount: rows, bytes: BigInt(bytes) } }).catch(() => undefined);
     }, options.progressIntervalMs);
     ticker.unref();
@@ -135,7 +140,7 @@ export function createInProcessExportJobs(app: AppServices, options: ExportJobOp
       await writer?.discard().catch(() => undefined);
       const userFacing = asUserFacing(error);
       outcome = abort.signal.aborted ? { status: 'cancelled', error: null } : { status: 'failed', error: userFacing instanceof Error && userFacing.name !== 'Error' ? userFacing.message : 'The export failed. Please try again.' };
-      if (!abort.signal.aborted && !(userFacing instanceof Error && userFacing.name !== 'Error')) console.error('[jobs] export failed', exportId, error);
+      if (!abort.signal.aborted) jobLog.error({ err: error, rowsWritten: rows }, 'export failed');
     } finally {
       clearInterval(ticker);
       await opened?.close().catch(() => undefined);
@@ -156,6 +161,7 @@ export function createInProcessExportJobs(app: AppServices, options: ExportJobOp
       },
     });
     publish(progressOf(updated));
+    if (outcome.status !== 'failed') jobLog.info({ status: outcome.status, rows, bytes, durationMs: updated.durationMs }, 'export finished');
     void pump();
   }
 
