@@ -15,6 +15,9 @@ const envSchema = z.object({
   EXPORT_JOB_THRESHOLD_ROWS: z.coerce.number().int().nonnegative().default(10_000),
   EXPORT_MAX_RUNNING_PER_USER: z.coerce.number().int().positive().default(2),
   EXPORT_FILE_TTL_MINUTES: z.coerce.number().positive().default(60),
+  // On PostgreSQL: whether web processes also work the export queue ("false" when `npm run worker`
+  // processes do all the work).
+  EXPORT_WORK_IN_WEB: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
   // Where finished export files are kept (default: <data dir>/exports).
   EXPORT_STORAGE_DIR: z.string().min(1).optional(),
   OPENAI_API_KEY: z.string().optional(),

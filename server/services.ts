@@ -3,6 +3,7 @@ import { getEnv, isPostgresUrl } from './env';
 import { ensureDemoUser } from './auth/service';
 import { createLocalDiskStorage, type ExportStorage } from './export/storage';
 import { createInProcessExportJobs, type ExportJobOptions, type ExportJobs } from './jobs/export-jobs';
+import { createPgBossExportJobs } from './jobs/pg-boss-jobs';
 import type { DataSource } from './query/data-source';
 import { getDataSource } from './query/sources';
 import { ensureDemoData } from './seed/seed';
@@ -20,11 +21,20 @@ export function jobOptionsFromEnv(): ExportJobOptions {
   return { maxRunningPerUser: env.EXPORT_MAX_RUNNING_PER_USER, maxRunning: 4, fileTtlMs: env.EXPORT_FILE_TTL_MINUTES * 60_000, progressIntervalMs: 1_000, cleanupIntervalMs: 60_000 };
 }
 
+/** How export jobs run: in this process (embedded default) or through pg-boss on PostgreSQL. */
+export type JobRunner = { kind: 'in-process' } | { kind: 'pg-boss'; connectionString: string; work: boolean };
+
 /** Wires the services together; the job runner needs the others, so it is added last. */
-export function assembleServices(parts: { db: AppDb; dataSource: DataSource; storage: ExportStorage }, jobOptions: ExportJobOptions): AppServices {
+export function assembleServices(parts: { db: AppDb; dataSource: DataSource; storage: ExportStorage }, jobOptions: ExportJobOptions, runner: JobRunner = { kind: 'in-process' }): AppServices {
   const services = { ...parts } as AppServices;
-  services.jobs = createInProcessExportJobs(services, jobOptions);
+  services.jobs = runner.kind === 'pg-boss' ? createPgBossExportJobs(services, jobOptions, runner) : createInProcessExportJobs(services, jobOptions);
   return services;
+}
+
+/** The runner the configuration asks for: pg-boss when the app database is PostgreSQL. */
+export function jobRunnerFromEnv(work = getEnv().EXPORT_WORK_IN_WEB): JobRunner {
+  const env = getEnv();
+  return isPostgresUrl(env.databaseUrl) ? { kind: 'pg-boss', connectionString: env.databaseUrl, work } : { kind: 'in-process' };
 }
 
 /** True on the embedded default (SQLite app database): a demo account and demo data exist. */
@@ -45,7 +55,7 @@ export function getAppServices(): Promise<AppServices> {
   holder.askportServices ??= (async () => {
     const db = await getAppDb();
     await prepareInstall(db);
-    return assembleServices({ db, dataSource: getDataSource(), storage: createLocalDiskStorage(getEnv().exportStorageDir) }, jobOptionsFromEnv());
+    return assembleServices({ db, dataSource: getDataSource(), storage: createLocalDiskStorage(getEnv().exportStorageDir) }, jobOptionsFromEnv(), jobRunnerFromEnv());
   })().catch((error: unknown) => {
     holder.askportServices = undefined;
     throw error;

@@ -245,7 +245,7 @@ async function startExport(app: AppServices, user: SessionUser, chat: Chat, runs
       };
     }
     const record = await createExport(app, user, { queryRunIds: runs.map((run) => run.id), format, archive, chatId: chat.id, delivery: 'file', totalRows: total, fingerprint });
-    app.jobs.enqueue();
+    app.jobs.enqueue(record.id);
     return {
       content: `Preparing ${what}. It downloads when ready and stays available for an hour.`,
       payload: { kind: 'export', exportId: record.id, format, archive: record.archive, delivery: 'file', downloadUrl: exportDownloadPath(record.id), files },

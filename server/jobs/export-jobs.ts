@@ -11,8 +11,8 @@ import type { AppServices } from '../services';
 
 /** Export jobs: large exports written to export storage, with progress, cancel and expiry. */
 export interface ExportJobs {
-  /** Something was queued: start what the limits allow. */
-  enqueue(): void;
+  /** An export was queued: start it when the limits allow. */
+  enqueue(exportId?: string): void;
   /** Cancels one of the user's jobs; false when there was nothing to cancel. */
   cancel(userId: string, exportId: string): Promise<boolean>;
   /** Cancels the user's queued and running jobs of a chat; returns how many. */
@@ -33,6 +33,8 @@ export interface ExportJobOptions {
 }
 
 const PROGRESS_EVERY_ROWS = 1_000;
+/** A running job whose heartbeat is older than this belongs to a process that died. */
+export const STALE_HEARTBEAT_MS = 15_000;
 
 export function progressOf(record: Export, rowsWritten = record.rowCount ?? 0, bytes = Number(record.bytes ?? 0n), now = Date.now()): ExportProgress {
   const total = record.totalRows;
@@ -47,51 +49,21 @@ export function progressOf(record: Export, rowsWritten = record.rowCount ?? 0, b
   return { exportId: record.id, status, rowsWritten, totalRows: total, percent, etaSeconds, bytes, error: record.error, expiresAt: record.expiresAt, downloadUrl: exportDownloadPath(record.id) };
 }
 
-/** The in-process runner of the embedded default; it survives restarts through the database. */
-export function createInProcessExportJobs(app: AppServices, options: ExportJobOptions): ExportJobs {
+/**
+ * What every runner shares: running one claimed export into storage with progress and cancel, the
+ * cleanup of expired files, and cancelling from any process. Runners differ only in how a queued
+ * export is claimed and started.
+ */
+export function createExportJobCore(app: AppServices, options: ExportJobOptions) {
   const events = new EventEmitter();
   events.setMaxListeners(0);
   const running = new Map<string, { userId: string; chatId: string | null; abort: AbortController }>();
   const active = new Set<Promise<void>>();
-  let pumping = false;
-  let pumpAgain = false;
-  let closed = false;
-
+  // Set when this process stops: its running jobs go back to the queue instead of being cancelled.
+  let shuttingDown = false;
   const publish = (progress: ExportProgress) => events.emit(progress.exportId, progress);
 
-  async function pump(): Promise<void> {
-    if (closed) return;
-    if (pumping) {
-      pumpAgain = true;
-      return;
-    }
-    pumping = true;
-    try {
-      do {
-        pumpAgain = false;
-        const queued = await app.db.export.findMany({ where: { status: 'queued', delivery: 'file' }, orderBy: { createdAt: 'asc' }, take: 200 });
-        for (const job of queued) {
-          if (running.size >= options.maxRunning) break;
-          // At most N running per user; the rest wait their turn, oldest first.
-          const runningForUser = await app.db.export.count({ where: { userId: job.userId, status: 'running', delivery: 'file' } });
-          if (runningForUser >= options.maxRunningPerUser) continue;
-          const claimed = await app.db.export.updateMany({ where: { id: job.id, status: 'queued' }, data: { status: 'running', startedAt: new Date() } });
-          if (claimed.count === 1) {
-            // Registered at once, so a cancel that arrives before the job's first row still finds it.
-            running.set(job.id, { userId: job.userId, chatId: job.chatId, abort: new AbortController() });
-            const task = run(job.id).catch((error: unknown) => console.error('[jobs] export job crashed', job.id, error));
-            active.add(task);
-            void task.finally(() => active.delete(task));
-          }
-        }
-      } while (pumpAgain && !closed);
-    } catch (error) {
-      console.error('[jobs] could not start queued exports', error);
-    } finally {
-      pumping = false;
-    }
-  }
-
+  /** Runs an export this process has claimed (status already "running"). */
   async function run(exportId: string): Promise<void> {
     const abort = running.get(exportId)?.abort ?? new AbortController();
     const record = (await app.db.export.findUnique({ where: { id: exportId }, include: { items: { include: { queryRun: true }, orderBy: { position: 'asc' } }, chat: true } })) as ExportWithContents | null;
@@ -99,9 +71,10 @@ export function createInProcessExportJobs(app: AppServices, options: ExportJobOp
       running.delete(exportId);
       return;
     }
+    running.set(exportId, { userId: record.userId, chatId: record.chatId, abort });
     const startedAt = record.startedAt ?? new Date();
     const jobLog = log.child({ exportId, userId: record.userId, format: record.format, archive: record.archive, delivery: 'file' });
-    jobLog.info({ totalRows: record.totalRows }, 'export started');
+    jobLog.info({ totalRows: record.totalRows, pid: process.pid }, 'export started');
     const key = `${record.id}.${record.archive ? 'zip' : EXPORT_FORMATS[record.format as ExportFormat].extension}`;
     let rows = 0;
     let bytes = 0;
@@ -110,12 +83,18 @@ export function createInProcessExportJobs(app: AppServices, options: ExportJobOp
       publishedRows = rows;
       publish(progressOf({ ...record, status: 'running', startedAt }, rows, bytes));
     };
-    // At least every second (a slow query shows it is alive) and every 1,000 rows.
+    // At least every second (a slow query shows it is alive) and every 1,000 rows. The database gets
+    // the progress and a heartbeat every second, and answers whether someone asked to cancel.
     let ticks = 0;
     const ticker = setInterval(() => {
       report();
       if (++ticks % 10 === 0) jobLog.info({ rowsWritten: rows, bytes }, 'export progress');
-      void app.db.export.update({ where: { id: exportId }, data: { rowCount: rows, bytes: BigInt(bytes) } }).catch(() => undefined);
+      void app.db.export
+        .update({ where: { id: exportId }, data: { rowCount: rows, bytes: BigInt(bytes), heartbeatAt: new Date() }, select: { cancelRequestedAt: true } })
+        .then((state) => {
+          if (state.cancelRequestedAt) abort.abort();
+        })
+        .catch(() => undefined);
     }, options.progressIntervalMs);
     ticker.unref();
     let writer: StoredFileWriter | null = null;
@@ -123,7 +102,7 @@ export function createInProcessExportJobs(app: AppServices, options: ExportJobOp
     let outcome: { status: ExportStatus; error: string | null };
     try {
       const encoderOptions = await encoderOptionsFor(app, record.userId);
-      if (abort.signal.aborted) throw new Error('cancelled before it started');
+      if (abort.signal.aborted || record.cancelRequestedAt) throw new Error('cancelled before it started');
       writer = await app.storage.create(key);
       opened = await openExportContents(app, record, encoderOptions, startedAt, abort.signal, (count) => {
         rows += count;
@@ -138,13 +117,20 @@ export function createInProcessExportJobs(app: AppServices, options: ExportJobOp
       outcome = { status: 'succeeded', error: null };
     } catch (error) {
       await writer?.discard().catch(() => undefined);
+      const cancelled = abort.signal.aborted || record.cancelRequestedAt !== null;
       const userFacing = asUserFacing(error);
-      outcome = abort.signal.aborted ? { status: 'cancelled', error: null } : { status: 'failed', error: userFacing instanceof Error && userFacing.name !== 'Error' ? userFacing.message : 'The export failed. Please try again.' };
-      if (!abort.signal.aborted) jobLog.error({ err: error, rowsWritten: rows }, 'export failed');
+      outcome = cancelled ? { status: 'cancelled', error: null } : { status: 'failed', error: userFacing instanceof Error && userFacing.name !== 'Error' ? userFacing.message : 'The export failed. Please try again.' };
+      if (!cancelled) jobLog.error({ err: error, rowsWritten: rows }, 'export failed');
     } finally {
       clearInterval(ticker);
       await opened?.close().catch(() => undefined);
       running.delete(exportId);
+    }
+    if (shuttingDown && outcome.status === 'cancelled' && !(await app.db.export.findUnique({ where: { id: exportId } }))?.cancelRequestedAt) {
+      await app.db.export.update({ where: { id: exportId }, data: { status: 'queued', startedAt: null, heartbeatAt: null, rowCount: null, bytes: null } });
+      jobLog.info('export returned to the queue: this process is stopping');
+      // Failing the queue's job makes pg-boss hand it to another worker.
+      throw new Error('returned to the queue at shutdown');
     }
     const finishedAt = new Date();
     const updated = await app.db.export.update({
@@ -162,7 +148,20 @@ export function createInProcessExportJobs(app: AppServices, options: ExportJobOp
     });
     publish(progressOf(updated));
     if (outcome.status !== 'failed') jobLog.info({ status: outcome.status, rows, bytes, durationMs: updated.durationMs }, 'export finished');
-    void pump();
+  }
+
+  /** Starts a claimed export; `stop()` waits for it. Rejects only when it went back to the queue. */
+  function start(exportId: string, userId: string, chatId: string | null): Promise<void> {
+    // Registered at once, so a cancel that arrives before the job's first row still finds it.
+    running.set(exportId, { userId, chatId, abort: new AbortController() });
+    const task = run(exportId).catch((error: unknown) => {
+      if (shuttingDown) throw error;
+      log.error({ err: error, exportId }, 'export job crashed');
+    });
+    const settled = task.catch(() => undefined);
+    active.add(settled);
+    void settled.finally(() => active.delete(settled));
+    return task;
   }
 
   async function cleanup(now = new Date()): Promise<number> {
@@ -175,16 +174,93 @@ export function createInProcessExportJobs(app: AppServices, options: ExportJobOp
     return expired.length;
   }
 
+  /** Cancels a queued job at once; a running one here at once, elsewhere within a second. */
   async function cancelRecord(record: Export): Promise<boolean> {
-    const active = running.get(record.id);
-    if (active) {
-      active.abort.abort();
+    const local = running.get(record.id);
+    if (local) {
+      local.abort.abort();
       return true;
     }
-    const cancelled = await app.db.export.updateMany({ where: { id: record.id, status: 'queued' }, data: { status: 'cancelled', finishedAt: new Date() } });
-    if (cancelled.count === 0) return false;
-    publish(progressOf({ ...record, status: 'cancelled' }));
-    return true;
+    const queued = await app.db.export.updateMany({ where: { id: record.id, status: 'queued' }, data: { status: 'cancelled', finishedAt: new Date() } });
+    if (queued.count === 1) {
+      publish(progressOf({ ...record, status: 'cancelled' }));
+      return true;
+    }
+    const requested = await app.db.export.updateMany({ where: { id: record.id, status: 'running' }, data: { cancelRequestedAt: new Date() } });
+    return requested.count === 1;
+  }
+
+  const jobs: Omit<ExportJobs, 'enqueue' | 'close'> = {
+    async cancel(userId, exportId) {
+      const record = await app.db.export.findFirst({ where: { id: exportId, userId } });
+      if (!record) throw new NotFoundError('That export');
+      if (isTerminal(record.status as ExportStatus)) return false;
+      return cancelRecord(record);
+    },
+    async cancelChat(userId, chatId) {
+      const pending = await app.db.export.findMany({ where: { userId, chatId, delivery: 'file', status: { in: ['queued', 'running'] } } });
+      let count = 0;
+      for (const record of pending) if (await cancelRecord(record)) count++;
+      return count;
+    },
+    subscribe(exportId, listener) {
+      events.on(exportId, listener);
+      return () => events.off(exportId, listener);
+    },
+    cleanup,
+  };
+
+  async function stop(): Promise<void> {
+    shuttingDown = true;
+    for (const job of running.values()) job.abort.abort();
+    await Promise.allSettled([...active]);
+  }
+
+  return { jobs, start, running, cleanup, stop };
+}
+
+/** Claims a queued export for this process if its user is under the limit; true when claimed. */
+export async function claimExport(app: AppServices, job: { id: string; userId: string }, maxRunningPerUser: number): Promise<boolean> {
+  const runningForUser = await app.db.export.count({ where: { userId: job.userId, status: 'running', delivery: 'file' } });
+  if (runningForUser >= maxRunningPerUser) return false;
+  const claimed = await app.db.export.updateMany({ where: { id: job.id, status: 'queued' }, data: { status: 'running', startedAt: new Date(), heartbeatAt: new Date() } });
+  return claimed.count === 1;
+}
+
+/** The in-process runner of the embedded default; it survives restarts through the database. */
+export function createInProcessExportJobs(app: AppServices, options: ExportJobOptions): ExportJobs {
+  const core = createExportJobCore(app, options);
+  let pumping = false;
+  let pumpAgain = false;
+  let closed = false;
+
+  async function pump(): Promise<void> {
+    if (closed) return;
+    if (pumping) {
+      pumpAgain = true;
+      return;
+    }
+    pumping = true;
+    try {
+      do {
+        pumpAgain = false;
+        const queued = await app.db.export.findMany({ where: { status: 'queued', delivery: 'file' }, orderBy: { createdAt: 'asc' }, take: 200 });
+        for (const job of queued) {
+          if (core.running.size >= options.maxRunning) break;
+          // At most N running per user; the rest wait their turn, oldest first.
+          if (await claimExport(app, job, options.maxRunningPerUser)) {
+            void core.start(job.id, job.userId, job.chatId).then(
+              () => pump(),
+              () => undefined,
+            );
+          }
+        }
+      } while (pumpAgain && !closed);
+    } catch (error) {
+      log.error({ err: error }, 'could not start queued exports');
+    } finally {
+      pumping = false;
+    }
   }
 
   // A restart leaves nothing "running" forever: jobs start again from the beginning (their partial
@@ -193,37 +269,20 @@ export function createInProcessExportJobs(app: AppServices, options: ExportJobOp
     await app.db.export.updateMany({ where: { status: 'running', delivery: 'file' }, data: { status: 'queued', startedAt: null, rowCount: null, bytes: null } });
     await app.db.export.updateMany({ where: { status: 'running', delivery: 'stream' }, data: { status: 'failed', error: 'The server restarted during the download.', finishedAt: new Date() } });
     await pump();
-  })().catch((error: unknown) => console.error('[jobs] recovery failed', error));
-  const cleaner = setInterval(() => void cleanup().catch(() => undefined), options.cleanupIntervalMs);
+  })().catch((error: unknown) => log.error({ err: error }, 'export recovery failed'));
+  const cleaner = setInterval(() => void core.cleanup().catch(() => undefined), options.cleanupIntervalMs);
   cleaner.unref();
 
   return {
+    ...core.jobs,
     enqueue: () => {
       void recovered.then(pump);
     },
-    async cancel(userId, exportId) {
-      const record = await app.db.export.findFirst({ where: { id: exportId, userId } });
-      if (!record) throw new NotFoundError('That export');
-      if (isTerminal(record.status as ExportStatus)) return false;
-      return cancelRecord(record);
-    },
-    async cancelChat(userId, chatId) {
-      const active = await app.db.export.findMany({ where: { userId, chatId, delivery: 'file', status: { in: ['queued', 'running'] } } });
-      let count = 0;
-      for (const record of active) if (await cancelRecord(record)) count++;
-      return count;
-    },
-    subscribe(exportId, listener) {
-      events.on(exportId, listener);
-      return () => events.off(exportId, listener);
-    },
-    cleanup,
     async close() {
       closed = true;
       clearInterval(cleaner);
-      for (const job of running.values()) job.abort.abort();
       await recovered;
-      await Promise.allSettled([...active]);
+      await core.stop();
     },
   };
 }

@@ -43,6 +43,8 @@ export const PROVIDERS: Provider[] = ['sqlite', 'postgresql'];
 export interface TestApp {
   services: AppServices;
   db: AppDb;
+  /** The app database's URL (a SQLite file or a PostgreSQL database). */
+  appDatabaseUrl: string;
   demoDataFile: string;
   exportDir: string;
   close: () => Promise<void>;
@@ -55,7 +57,7 @@ export interface TestApp {
  */
 export const TEST_JOB_OPTIONS: ExportJobOptions = { maxRunningPerUser: 2, maxRunning: 4, fileTtlMs: 60 * 60_000, progressIntervalMs: 200, cleanupIntervalMs: 60_000 };
 
-export async function createTestApp(provider: Provider, options: { events?: number; queryTimeoutMs?: number; dataSource?: Provider; jobs?: Partial<ExportJobOptions> } = {}): Promise<TestApp> {
+export async function createTestApp(provider: Provider, options: { events?: number; queryTimeoutMs?: number; dataSource?: Provider; jobs?: Partial<ExportJobOptions>; pgBoss?: { work: boolean } } = {}): Promise<TestApp> {
   const temp = tempDir();
   const demoDataFile = path.join(temp.dir, 'demo.db');
   const sizes = { events: options.events ?? 2_500 };
@@ -66,10 +68,12 @@ export async function createTestApp(provider: Provider, options: { events?: numb
   const db = await openAppDb(postgresApp ? postgresApp.url : `file:${path.join(temp.dir, 'app.db')}`);
   const dataSource = openDataSource(postgresData ? postgresData.url : `file:${demoDataFile}`, options.queryTimeoutMs ?? 10_000);
   const storage = createLocalDiskStorage(path.join(temp.dir, 'exports'));
-  const services = assembleServices({ db, dataSource, storage }, { ...TEST_JOB_OPTIONS, ...options.jobs });
+  const runner = options.pgBoss && postgresApp ? { kind: 'pg-boss' as const, connectionString: postgresApp.url, work: options.pgBoss.work } : { kind: 'in-process' as const };
+  const services = assembleServices({ db, dataSource, storage }, { ...TEST_JOB_OPTIONS, ...options.jobs }, runner);
   return {
     services,
     db,
+    appDatabaseUrl: postgresApp ? postgresApp.url : `file:${path.join(temp.dir, 'app.db')}`,
     demoDataFile,
     exportDir: path.join(temp.dir, 'exports'),
     close: async () => {
