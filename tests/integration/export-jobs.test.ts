@@ -102,7 +102,7 @@ describe.each(PROVIDERS)('export jobs above the threshold, app database on %s', 
     let maxRunning = 0;
     const startedOrder: string[] = [];
     for (;;) {
-      const states = await app.db.export.findMany({ where: { id: { in: ids } }, select: { id: true, status: true } });
+      const states = await app.db.export.findMany({ where: { id: { in: ids } }, select: { id: true, status: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
       const runningNow = states.filter((state) => state.status === 'running');
       maxRunning = Math.max(maxRunning, runningNow.length);
       for (const state of states) if (state.status !== 'queued' && !startedOrder.includes(state.id)) startedOrder.push(state.id);
