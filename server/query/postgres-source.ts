@@ -22,10 +22,19 @@ const KIND_BY_TYPE_OID: Record<number, ColumnKind> = {
 
 const QUERY_CANCELED = '57014';
 
-// `date` stays its exact text; int8 and numeric stay strings (pg's default): nothing passes through a
-// float or a time zone shift.
+// Values keep PostgreSQL's exact text where JavaScript types would lose something: int8 and numeric
+// stay strings (pg's default), `date` stays as it is, and timestamps become ISO 8601 text with every
+// fractional digit (a Date would keep only milliseconds). The session runs in UTC with ISO dates.
+const TIMESTAMPTZ = 1184;
+const TIMESTAMP = 1114;
+const DATE = 1082;
+const isoTimestamp = (value: string) => value.replace(' ', 'T').replace(/\+00(:00)?$/, 'Z');
 const typeParsers = {
-  getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 1082 ? (value: string) => value : pg.types.getTypeParser(oid, format)),
+  getTypeParser: (oid: number, format?: 'text' | 'binary') => {
+    if (oid === DATE) return (value: string) => value;
+    if (oid === TIMESTAMPTZ || oid === TIMESTAMP) return isoTimestamp;
+    return pg.types.getTypeParser(oid, format);
+  },
 } as pg.CustomTypesConfig;
 
 function openCursor(client: pg.PoolClient, sql: string): Cursor<CellValue[]> {
@@ -56,6 +65,8 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
+      await client.query("SET LOCAL TimeZone = 'UTC'");
+      await client.query("SET LOCAL DateStyle = 'ISO, YMD'");
       return client;
     } catch (error) {
       client.release(true);

@@ -75,6 +75,16 @@ describe.each(['sqlite', 'postgresql'] as const)('data source on %s', (dialect) 
     for await (const batch of stream) expect(batch[0]?.slice(0, 2)).toEqual(expectedBig);
   });
 
+  it('gives timestamps as ISO 8601 UTC text with every fractional digit', async () => {
+    const sql = dialect === 'sqlite' ? "SELECT '2026-01-02T03:04:05.123456Z' AS at" : "SELECT '2026-01-02 05:04:05.123456+02'::timestamptz AS at, '2026-01-02 03:04:05'::timestamp AS naive";
+    const preview = await dataSource.preview(sql, 1);
+    expect(preview.rows[0]?.[0]).toBe('2026-01-02T03:04:05.123456Z');
+    if (dialect === 'postgresql') {
+      expect(preview.rows[0]?.[1]).toBe('2026-01-02T03:04:05');
+      expect(preview.columns.map((column) => column.kind)).toEqual(['timestamp', 'timestamp']);
+    }
+  });
+
   it('keeps decimals exact', async () => {
     const preview = await dataSource.preview("SELECT amount FROM events WHERE amount IS NOT NULL ORDER BY id LIMIT 50", 50);
     for (const [amount] of preview.rows) expect(String(amount)).toMatch(/^-?\d+(\.\d{1,2})?$/);
