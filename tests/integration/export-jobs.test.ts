@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExportProgress } from '@/lib/export-progress';
 import { createExport } from '@/server/export/service';
@@ -55,6 +56,32 @@ describe.each(PROVIDERS)('export jobs above the threshold, app database on %s', 
     const again = await chat.say('export this as csv');
     expect(again.content).toMatch(/^The same export \(25,000 rows as CSV — opens in any spreadsheet\) finished \d+ min ago and is still available: downloading that file\.$/);
     expect(again.payload).toMatchObject({ kind: 'export', exportId: reply.payload.exportId });
+  });
+
+  it.each(['csv', 'json', 'xlsx'] as const)('gives the same %s bytes as a job file and as a direct stream', async (format) => {
+    const { chat, userId } = await bigResult();
+    const run = await app.db.queryRun.findFirstOrThrow({ where: { userId } });
+    const user = { id: userId, email: '', name: '' };
+    const job = await createExport(app.services, user, { queryRunIds: [run.id], format, archive: false, chatId: chat.chatId(), delivery: 'file', totalRows: EVENTS });
+    app.services.jobs.enqueue(job.id);
+    await untilDone(app, userId, job.id);
+    const stream = await createExport(app.services, user, { queryRunIds: [run.id], format, archive: false, chatId: chat.chatId() });
+    const fromFile = Buffer.from(await (await chat.download(`/api/exports/${job.id}/download`)).arrayBuffer());
+    const fromStream = Buffer.from(await (await chat.download(`/api/exports/${stream.id}/download`)).arrayBuffer());
+    if (format === 'xlsx') {
+      // A workbook's zip entries carry their write time; compare what the sheets hold instead.
+      const read = async (bytes: Buffer) => {
+        const workbook = new ExcelJS.Workbook();
+        await workbook.xlsx.load(bytes as unknown as ArrayBuffer);
+        const values: unknown[] = [];
+        workbook.worksheets[0]!.eachRow((row) => values.push(row.values));
+        return values;
+      };
+      expect(await read(fromFile)).toEqual(await read(fromStream));
+    } else {
+      expect(fromFile.equals(fromStream)).toBe(true);
+    }
+    expect(fromFile.byteLength).toBeGreaterThan(100_000);
   });
 
   it('cancel stops a running job and leaves no file, partial or whole', async () => {
