@@ -5,7 +5,7 @@ import './globals.css';
 
 export const metadata: Metadata = {
   title: 'Askport — ask your data, take it with you',
-  description: 'Chat with your database and export any answer as CSV or JSON.',
+  description: 'Chat with your database and export any answer as CSV, JSON or Excel.',
 };
 
 export const viewport: Viewport = { width: 'device-width', initialScale: 1 };

@@ -9,6 +9,7 @@ import { MAX_MESSAGE_LENGTH } from '@/lib/limits';
 import { ChatMessage, type ChatMessageData } from './chat-message';
 import { startDownload } from './download';
 import { markStartedHere } from './export-progress';
+import { SettingsDialog } from './settings-dialog';
 import { useTRPC, useTRPCClient } from './trpc';
 
 interface ChatAppProps {
@@ -25,6 +26,7 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
   const info = useQuery(trpc.chat.info.queryOptions());
   const messages = useQuery({ ...trpc.chat.messages.queryOptions({ chatId: chatId ?? '' }), enabled: chatId !== null });
   const [draft, setDraft] = useState('');
+  const [settingsOpen, setSettingsOpen] = useState(false);
   const [pendingText, setPendingText] = useState<string | null>(null);
   // The model's words as they stream in, shown until the stored answer replaces them.
   const [streamingText, setStreamingText] = useState('');
@@ -130,18 +132,22 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
           <span className="account-name" title={user.email}>
             {user.name}
           </span>
+          <button type="button" className="link-button" onClick={() => setSettingsOpen(true)}>
+            Export settings
+          </button>
           <button type="button" className="link-button" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
             Sign out
           </button>
         </div>
       </aside>
 
+      <SettingsDialog open={settingsOpen} onClose={() => setSettingsOpen(false)} />
       <main className="chat">
         <div className="thread" aria-live="polite">
           {chatId === null && (
             <div className="message assistant welcome">
               <p>
-                Hi {user.name.split(' ')[0]}! Ask me about your data: type SQL (<code>SELECT …</code>) or ask me to show a table. Every answer can be downloaded as CSV or JSON.
+                Hi {user.name.split(' ')[0]}! Ask me about your data: type SQL (<code>SELECT …</code>) or ask me to show a table. Every answer can be downloaded as CSV, JSON or Excel.
               </p>
               {starters.length > 0 && (
                 <div className="chips" role="group" aria-label="Try one of these">

@@ -10,6 +10,7 @@ import { abortChatExports } from '../export/running';
 import { getEnv } from '../env';
 import { createExport, encoderOptionsFor, exportFingerprint } from '../export/service';
 import { routeWithParser, type Routed } from '../intent/router';
+import { getPreferences, updatePreferences } from '../preferences/service';
 import { allowedTables, runPreview } from '../query/service';
 import type { AppServices } from '../services';
 
@@ -212,9 +213,9 @@ async function answerExport(app: AppServices, user: SessionUser, chat: Chat, int
   let format = intent.format;
   let fromDefault = false;
   if (!format) {
-    const preference = await app.db.exportPreference.findUnique({ where: { userId: user.id } });
-    if (preference?.defaultFormat) {
-      format = preference.defaultFormat as ExportFormat;
+    const preferences = await getPreferences(app.db, user.id);
+    if (preferences.defaultFormat) {
+      format = preferences.defaultFormat;
       fromDefault = true;
     }
   }
@@ -260,7 +261,7 @@ async function startExport(app: AppServices, user: SessionUser, chat: Chat, runs
 }
 
 async function saveDefaultFormat(app: AppServices, user: SessionUser, format: ExportFormat): Promise<void> {
-  await app.db.exportPreference.upsert({ where: { userId: user.id }, create: { userId: user.id, defaultFormat: format }, update: { defaultFormat: format } });
+  await updatePreferences(app.db, user.id, { defaultFormat: format });
 }
 
 async function setDefaultFormat(app: AppServices, user: SessionUser, format: ExportFormat): Promise<Reply> {

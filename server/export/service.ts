@@ -9,7 +9,8 @@ import { getEnv } from '../env';
 import { InvalidRequestError, NotFoundError } from '../errors';
 import { asUserFacing, checkSql } from '../query/service';
 import type { AppServices } from '../services';
-import { DEFAULT_ENCODER_OPTIONS, type EncoderOptions } from './encoders';
+import { getPreferences } from '../preferences/service';
+import type { EncoderOptions } from './encoders';
 import { log } from '../log';
 import { checkExportRateLimit } from './rate-limit';
 import { registerRunningExport } from './running';
@@ -67,8 +68,8 @@ export async function createSqlExport(app: AppServices, user: SessionUser, reque
 }
 
 export async function encoderOptionsFor(app: AppServices, userId: string): Promise<EncoderOptions> {
-  const preference = await app.db.exportPreference.findUnique({ where: { userId } });
-  return preference ? { csvByteOrderMark: preference.csvByteOrderMark, neutraliseFormulas: preference.neutraliseFormulas, includeMetadata: preference.includeMetadata } : DEFAULT_ENCODER_OPTIONS;
+  const preferences = await getPreferences(app.db, userId);
+  return { csvByteOrderMark: preferences.csvByteOrderMark, neutraliseFormulas: preferences.neutraliseFormulas, includeMetadata: preferences.includeMetadata };
 }
 
 export async function findExport(app: AppServices, userId: string, exportId: string): Promise<ExportWithContents> {

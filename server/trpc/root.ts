@@ -2,11 +2,13 @@ import { createCallerFactory, createTRPCRouter } from './init';
 import { authRouter } from './routers/auth';
 import { chatRouter } from './routers/chat';
 import { exportsRouter } from './routers/exports';
+import { preferencesRouter } from './routers/preferences';
 
 export const appRouter = createTRPCRouter({
   auth: authRouter,
   chat: chatRouter,
   exports: exportsRouter,
+  preferences: preferencesRouter,
 });
 
 export type AppRouter = typeof appRouter;

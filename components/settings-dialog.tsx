@@ -1,0 +1,93 @@
+'use client';
+
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { EXPORT_FORMATS, type ExportFormat } from '@/lib/export-request';
+import type { Preferences } from '@/lib/preferences';
+import { useTRPC } from './trpc';
+
+const FORMAT_CHOICES: Array<{ value: ExportFormat | null; label: string }> = [
+  { value: null, label: 'Ask each time' },
+  ...(['csv', 'json', 'xlsx'] as const).map((format) => ({ value: format, label: `${EXPORT_FORMATS[format].label} — ${EXPORT_FORMATS[format].useFor}` })),
+];
+
+/** Export settings: the same record "always use json" edits in the chat. */
+export function SettingsDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const dialog = useRef<HTMLDialogElement>(null);
+  const current = useQuery({ ...trpc.preferences.get.queryOptions(), enabled: open });
+  const [draft, setDraft] = useState<Preferences | null>(null);
+  const save = useMutation(
+    trpc.preferences.update.mutationOptions({
+      onSuccess: (saved) => {
+        queryClient.setQueryData(trpc.preferences.get.queryKey(), saved);
+        onClose();
+      },
+    }),
+  );
+
+  useEffect(() => {
+    if (open && !dialog.current?.open) dialog.current?.showModal();
+    if (!open && dialog.current?.open) dialog.current.close();
+  }, [open]);
+  useEffect(() => {
+    if (open && current.data) setDraft(current.data);
+  }, [open, current.data]);
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    if (draft) save.mutate(draft);
+  }
+
+  return (
+    <dialog ref={dialog} className="settings" aria-labelledby="settings-title" onClose={onClose}>
+      <form onSubmit={submit}>
+        <h2 id="settings-title">Export settings</h2>
+        {!draft ? (
+          <p className="muted">Loading…</p>
+        ) : (
+          <>
+            <fieldset>
+              <legend>Default format for “export this”</legend>
+              {FORMAT_CHOICES.map((choice) => (
+                <label key={choice.value ?? 'ask'} className="radio">
+                  <input type="radio" name="defaultFormat" checked={draft.defaultFormat === choice.value} onChange={() => setDraft({ ...draft, defaultFormat: choice.value })} />
+                  {choice.label}
+                </label>
+              ))}
+            </fieldset>
+            <fieldset>
+              <legend>Files</legend>
+              <label className="checkbox">
+                <input type="checkbox" name="csvByteOrderMark" checked={draft.csvByteOrderMark} onChange={(event) => setDraft({ ...draft, csvByteOrderMark: event.target.checked })} />
+                Add a byte-order mark to CSV files (helps Excel read accents)
+              </label>
+              <label className="checkbox">
+                <input type="checkbox" name="neutraliseFormulas" checked={draft.neutraliseFormulas} onChange={(event) => setDraft({ ...draft, neutraliseFormulas: event.target.checked })} />
+                Protect spreadsheets from formulas in CSV text (recommended)
+              </label>
+              <label className="checkbox">
+                <input type="checkbox" name="includeMetadata" checked={draft.includeMetadata} onChange={(event) => setDraft({ ...draft, includeMetadata: event.target.checked })} />
+                Include the query and row count in JSON files
+              </label>
+            </fieldset>
+          </>
+        )}
+        {save.error && (
+          <p className="form-error" role="alert">
+            {save.error.message}
+          </p>
+        )}
+        <div className="dialog-actions">
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="button primary" disabled={!draft || save.isPending}>
+            {save.isPending ? 'Saving…' : 'Save'}
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { exportFormatSchema } from './export-request';
+
+/** A user's export preferences: one record, edited by the settings dialog and by "always use json". */
+export const preferencesSchema = z.object({
+  /** null: ask each time. */
+  defaultFormat: exportFormatSchema.nullable(),
+  /** A UTF-8 byte-order mark at the start of CSV files, for Excel. */
+  csvByteOrderMark: z.boolean(),
+  /** JSON files as {"rows": [...], "metadata": {...}}. */
+  includeMetadata: z.boolean(),
+  /** A leading apostrophe on CSV text that a spreadsheet would run as a formula. */
+  neutraliseFormulas: z.boolean(),
+});
+export type Preferences = z.infer<typeof preferencesSchema>;
+
+export const preferencesUpdateSchema = preferencesSchema.partial().refine((patch) => Object.keys(patch).length > 0, 'Change at least one setting.');
+export type PreferencesUpdate = z.infer<typeof preferencesUpdateSchema>;
+
+export const DEFAULT_PREFERENCES: Preferences = { defaultFormat: null, csvByteOrderMark: false, includeMetadata: false, neutraliseFormulas: true };

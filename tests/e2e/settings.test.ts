@@ -1,0 +1,43 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launchBrowser } from './browser';
+import { ask, countInDataSource, downloadedText, downloadFrom, screenshot } from './pages';
+
+describe('a new account and its export settings', () => {
+  const app = inject('offlineApp');
+  let browser: Browser;
+  let page: Page;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    page = await (await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 860 } })).newPage();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('signs up and lands in an empty chat', async () => {
+    await page.goto(`${app.baseUrl}/sign-in`);
+    await page.getByRole('tab', { name: 'Create account' }).click();
+    await page.getByLabel('Name').fill('Settings Tester');
+    await page.getByLabel('Email').fill(`settings-${Date.now()}@example.com`);
+    await page.getByLabel('Password').fill('a long enough password');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL(/\/chat$/);
+    await page.getByText('Hi Settings!').waitFor();
+  });
+
+  it('default JSON chosen in the dialog: "export this" downloads JSON without a question', async () => {
+    await page.getByRole('button', { name: 'Export settings' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Export settings' });
+    await dialog.getByLabel(/^JSON/).check();
+    await screenshot(page, 'settings');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await ask(page, 'show products');
+    let answer = '';
+    const download = await downloadFrom(page, async () => (answer = await ask(page, 'export this')));
+    const products = countInDataSource(app.dataDir, 'SELECT count(*) FROM products');
+    expect(answer).toBe(`Exporting ${products} rows as JSON — your default format.`);
+    expect(JSON.parse(await downloadedText(download))).toHaveLength(products);
+  });
+});
