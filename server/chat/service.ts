@@ -187,9 +187,14 @@ function describeRuns(runs: QueryRun[]): string {
 async function answerExport(app: AppServices, user: SessionUser, chat: Chat, intent: Intent): Promise<Reply> {
   const runs = await app.db.queryRun.findMany({ where: { chatId: chat.id }, orderBy: { position: 'asc' } });
   if (runs.length === 0) {
+    // "export my last result" in a new chat: the user's most recent query from any chat, named.
     const recent = await app.db.queryRun.findFirst({ where: { userId: user.id }, orderBy: { createdAt: 'desc' }, include: { chat: { select: { title: true } } } });
     if (!recent) return { content: 'There is nothing to export yet: run a query first, for example "show orders".', payload: null };
-    return choice(`This chat has no results yet. Your most recent query is "${recent.title}" (${rowsText(recent.rowCount)}, in "${recent.chat.title}"). Export it?`, formatOptions([recent], false));
+    const which = `This chat has no results yet, so I used your most recent query: "${recent.title}" (${rowsText(recent.rowCount)}, in "${recent.chat.title}").`;
+    const { format, fromDefault } = await resolveFormat(app, user, intent);
+    if (!format || intent.confidence < CONFIDENCE_THRESHOLD) return choice(`${which} Which format would you like?`, formatOptions([recent], false));
+    const started = await startExport(app, user, chat, [recent], format, false, fromDefault);
+    return { ...started, content: `${which} ${started.content}` };
   }
 
   let selected: QueryRun[];
@@ -210,21 +215,20 @@ async function answerExport(app: AppServices, user: SessionUser, chat: Chat, int
   } else selected = [runs.at(-1)!];
 
   const archive = intent.target === 'all';
-  let format = intent.format;
-  let fromDefault = false;
-  if (!format) {
-    const preferences = await getPreferences(app.db, user.id);
-    if (preferences.defaultFormat) {
-      format = preferences.defaultFormat;
-      fromDefault = true;
-    }
-  }
+  const { format, fromDefault } = await resolveFormat(app, user, intent);
   if (!format) return choice(archive ? `Which format for the ${selected.length} files in the ZIP?` : 'Which format would you like?', formatOptions(selected, archive));
   if (intent.confidence < CONFIDENCE_THRESHOLD) {
     const what = archive ? `all ${selected.length} queries as a ZIP` : `"${selected[0]!.title}" (${rowsText(selected[0]!.rowCount)})`;
     return choice(`Do you want to export ${what} as ${EXPORT_FORMATS[format].label}?`, formatOptions(selected, archive).sort((a, b) => Number(b.action.kind === 'export' && b.action.format === format) - Number(a.action.kind === 'export' && a.action.format === format)));
   }
   return startExport(app, user, chat, selected, format, archive, fromDefault);
+}
+
+/** The format asked for, else the user's default (and say so), else none: ask. */
+async function resolveFormat(app: AppServices, user: SessionUser, intent: Intent): Promise<{ format: ExportFormat | null; fromDefault: boolean }> {
+  if (intent.format) return { format: intent.format, fromDefault: false };
+  const preferences = await getPreferences(app.db, user.id);
+  return { format: preferences.defaultFormat, fromDefault: preferences.defaultFormat !== null };
 }
 
 async function startExport(app: AppServices, user: SessionUser, chat: Chat, runs: QueryRun[], format: ExportFormat, archive: boolean, fromDefault: boolean): Promise<Reply> {

@@ -114,16 +114,20 @@ describe.each(PROVIDERS)('exports asked for in the chat (fallback parser), app d
     expect(record).toMatchObject({ status: 'succeeded', archive: true, format: 'csv', rowCount: counts.orders! + 2 * counts.products! });
   });
 
-  it('with no result in the chat, says so and offers the most recent query from another chat', async () => {
+  it('with no result in the chat, uses the most recent query from another chat and says which', async () => {
     const token = (await newUser(app.db)).token;
     const first = await chatSession(app, token);
     await first.say('show products');
     const second = await chatSession(app, token);
-    const reply = await second.say('export this as csv');
-    expect(reply.content).toBe(`This chat has no results yet. Your most recent query is "products" (${counts.products} rows, in "show products"). Export it?`);
-    if (reply.payload?.kind !== 'choice') throw new Error('no choice');
-    const done = await second.caller.chat.act({ chatId: second.chatId()!, label: 'CSV', action: reply.payload.options[0]!.action });
-    expect(done.messages[1]?.payload).toMatchObject({ kind: 'export', files: [{ title: 'products' }] });
+    const reply = await second.say('export my last result as csv');
+    expect(reply.content).toBe(`This chat has no results yet, so I used your most recent query: "products" (${counts.products} rows, in "show products"). Exporting ${counts.products} rows as CSV — opens in any spreadsheet.`);
+    expect(reply.payload).toMatchObject({ kind: 'export', format: 'csv', files: [{ title: 'products' }] });
+    const third = await chatSession(app, token);
+    const ask = await third.say('export last query');
+    expect(ask.content).toBe(`This chat has no results yet, so I used your most recent query: "products" (${counts.products} rows, in "show products"). Which format would you like?`);
+    if (ask.payload?.kind !== 'choice') throw new Error('no choice');
+    const done = await third.caller.chat.act({ chatId: third.chatId()!, label: 'JSON', action: ask.payload.options[1]!.action });
+    expect(done.messages[1]?.payload).toMatchObject({ kind: 'export', format: 'json', files: [{ title: 'products' }] });
     const nothing = await (await freshChat()).say('export it');
     expect(nothing.content).toBe('There is nothing to export yet: run a query first, for example "show orders".');
   });
