@@ -2,6 +2,7 @@ import type { ChatAction, ChatActionRequest, ChatOption } from '@/lib/chat-actio
 import { messagePayloadSchema, type MessagePayload, type SendMessageInput } from '@/lib/chat-message';
 import { EXPORT_FORMATS, exportDownloadPath, type ExportFormat } from '@/lib/export-request';
 import { CONFIDENCE_THRESHOLD, type Intent, type QuerySpec } from '@/lib/intent';
+import { savedQueryNameSchema } from '@/lib/saved-query';
 import type { SessionUser } from '../auth/service';
 import type { Chat, Message, QueryRun } from '../db/client';
 import { NotFoundError, UserFacingError } from '../errors';
@@ -11,6 +12,7 @@ import { getEnv } from '../env';
 import { createExport, encoderOptionsFor, exportFingerprint } from '../export/service';
 import { routeWithParser, type Routed } from '../intent/router';
 import { getPreferences, updatePreferences } from '../preferences/service';
+import { findSavedQuery, saveQueryRun } from '../saved-queries/service';
 import { allowedTables, runPreview } from '../query/service';
 import type { AppServices } from '../services';
 
@@ -128,7 +130,51 @@ async function answer(app: AppServices, user: SessionUser, chat: Chat, routed: R
       return runQuery(app, user, chat, action.query);
     case 'intent':
       return answerIntent(app, user, chat, action.intent);
+    case 'save':
+      return saveLatestResult(app, user, chat, action.name);
   }
+}
+
+/** "save this as weekly revenue": the chat's latest result, under that name. */
+async function saveLatestResult(app: AppServices, user: SessionUser, chat: Chat, rawName: string): Promise<Reply> {
+  const name = savedQueryNameSchema.safeParse(rawName);
+  if (!name.success) return { content: name.error.issues[0]?.message ?? 'That name does not work.', payload: { kind: 'error' } };
+  const latest = await app.db.queryRun.findFirst({ where: { chatId: chat.id }, orderBy: { position: 'desc' } });
+  if (!latest) return { content: 'There is no result in this chat to save yet: run a query first.', payload: null };
+  await saveQueryRun(app.db, user, latest.id, name.data);
+  return { content: `Saved "${latest.title}" as "${name.data}". Find it under Saved queries, where Run & Export runs it again and downloads it.`, payload: null };
+}
+
+/**
+ * Run & Export: runs a saved query in a new chat and downloads it in the default format with no
+ * prompt; without a default, asks once with chips that can also remember the choice.
+ */
+export async function runAndExportSavedQuery(app: AppServices, user: SessionUser, savedQueryId: string): Promise<{ chatId: string; messages: ChatMessageView[] }> {
+  const saved = await findSavedQuery(app.db, user, savedQueryId);
+  const chat = await app.db.chat.create({ data: { userId: user.id, title: saved.name } });
+  let result: Reply;
+  let exported: Reply | null = null;
+  try {
+    result = await runQuery(app, user, chat, { sql: saved.sql, title: saved.name });
+    const run = await app.db.queryRun.findUniqueOrThrow({ where: { id: result.queryRunId! } });
+    const { defaultFormat } = await getPreferences(app.db, user.id);
+    exported = defaultFormat
+      ? await startExport(app, user, chat, [run], defaultFormat, false, true)
+      : choice('Which format? Choose one of the "always" chips to use it from now on.', [
+          ...formatOptions([run], false),
+          ...(['csv', 'json', 'xlsx'] as const).map((format) => ({ label: `Always ${EXPORT_FORMATS[format].label}`, description: `and use ${EXPORT_FORMATS[format].label} from now on`, action: { kind: 'export' as const, queryRunIds: [run.id], format, archive: false, rememberFormat: true } })),
+        ]);
+  } catch (error) {
+    if (!(error instanceof UserFacingError)) throw error;
+    result = { content: error.message, payload: { kind: 'error' } };
+  }
+  const userMessage = await app.db.message.create({ data: { chatId: chat.id, role: 'user', content: `Run & Export: ${saved.name}` } });
+  const messages = [toView(userMessage)];
+  for (const reply of exported ? [result, exported] : [result]) {
+    const stored = await app.db.message.create({ data: { chatId: chat.id, role: 'assistant', content: reply.content, payload: reply.payload ? JSON.stringify(reply.payload) : null, queryRunId: reply.queryRunId ?? null } });
+    messages.push(toView(stored));
+  }
+  return { chatId: chat.id, messages };
 }
 
 async function runQuery(app: AppServices, user: SessionUser, chat: Chat, query: QuerySpec): Promise<Reply> {

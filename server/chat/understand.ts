@@ -3,7 +3,11 @@
 
 export type ChatAction =
   | { kind: 'query'; sql: string; title?: string }
+  | { kind: 'save'; name: string }
   | { kind: 'reply'; text: string };
+
+// "save this as weekly revenue", "save the last query as Big orders" (a format word makes it an export).
+const SAVE_AS = /^\s*(?:please\s+)?save\s+(?:this|that|it|the\s+(?:last\s+|latest\s+)?(?:query|result|results))\s+as\s+["“']?(.+?)["”']?\s*[.!]?\s*$/i;
 
 const READ_STATEMENT = /^\s*(select|with)\b/i;
 // Statements that are not reads still go to the SQL guard, which explains why they cannot run.
@@ -26,6 +30,8 @@ export function understandMessage(text: string, tables: readonly string[]): Chat
   if (READ_STATEMENT.test(text) || OTHER_STATEMENT.test(text)) {
     return { kind: 'query', sql: text.trim() };
   }
+  const save = SAVE_AS.exec(text);
+  if (save?.[1]) return { kind: 'save', name: save[1].trim() };
   const show = SHOW_TABLE.exec(text);
   if (show?.[1]) {
     const table = matchTable(show[1], tables);

@@ -142,6 +142,9 @@ export function createOpenAIRouter(config: OpenAIRouterConfig): MessageRouter {
   const client = new OpenAI({ apiKey: config.apiKey, baseURL: config.baseURL, timeout: config.timeoutMs, maxRetries: 0 });
   return async (app: AppServices, _user: SessionUser, chat: Chat, text: string, onText?: (delta: string) => void) => {
     const fallback = async (reason: string) => ({ action: routeWithParser(text, await allowedTables(app.dataSource)), source: 'parser' as const, fallbackReason: reason });
+    // "save this as …" is a command with one meaning: no model needed.
+    const direct = routeWithParser(text, await allowedTables(app.dataSource));
+    if (direct.kind === 'save') return { action: direct, source: 'parser' as const, fallbackReason: null };
     try {
       const [schemas, history, queryCount] = await Promise.all([tableSchemas(app.dataSource), conversation(app, chat), app.db.queryRun.count({ where: { chatId: chat.id } })]);
       const messages: ChatCompletionMessageParam[] = [{ role: 'system', content: systemPrompt({ dialect: app.dataSource.dialect, tables: schemas, queryCount }) }, ...history, { role: 'user', content: text }];

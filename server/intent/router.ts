@@ -6,6 +6,7 @@ import { parseIntent } from './parser';
 export type RoutedAction =
   | { kind: 'intent'; intent: Intent } // export, set_default_format or cancel
   | { kind: 'query'; query: QuerySpec }
+  | { kind: 'save'; name: string }
   | { kind: 'reply'; text: string }
   | { kind: 'clarify'; question: string };
 
@@ -21,6 +22,6 @@ export function routeWithParser(text: string, tables: readonly string[]): Routed
   const intent = parseIntent(text);
   if (intent.intent !== 'other') return { kind: 'intent', intent };
   const understood = understandMessage(text, tables);
-  if (understood.kind === 'reply') return understood;
+  if (understood.kind === 'reply' || understood.kind === 'save') return understood;
   return { kind: 'query', query: { sql: understood.sql, title: understood.title ?? null } };
 }

@@ -3,12 +3,14 @@ import { authRouter } from './routers/auth';
 import { chatRouter } from './routers/chat';
 import { exportsRouter } from './routers/exports';
 import { preferencesRouter } from './routers/preferences';
+import { savedQueriesRouter } from './routers/saved-queries';
 
 export const appRouter = createTRPCRouter({
   auth: authRouter,
   chat: chatRouter,
   exports: exportsRouter,
   preferences: preferencesRouter,
+  savedQueries: savedQueriesRouter,
 });
 
 export type AppRouter = typeof appRouter;

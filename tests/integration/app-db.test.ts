@@ -6,7 +6,7 @@ import { openAppDb } from '@/server/db/client';
 import { loadMigrations, migrate } from '@/server/db/migrate';
 import { createPostgresDatabase, tempDir } from '../helpers/databases';
 
-const EXPECTED_TABLES = ['ApiToken', 'Chat', 'Export', 'ExportItem', 'ExportPreference', 'Message', 'QueryRun', 'Session', 'User'];
+const EXPECTED_TABLES = ['ApiToken', 'Chat', 'Export', 'ExportItem', 'ExportPreference', 'Message', 'QueryRun', 'SavedQuery', 'Session', 'User'];
 
 const temp = tempDir();
 const cleanups: Array<() => Promise<void> | void> = [() => temp.remove()];
