@@ -9,6 +9,7 @@ import { MAX_MESSAGE_LENGTH } from '@/lib/limits';
 import { ChatMessage, type ChatMessageData } from './chat-message';
 import { startDownload } from './download';
 import { markStartedHere } from './export-progress';
+import { SavedQueries } from './saved-queries';
 import { SettingsDialog } from './settings-dialog';
 import { useTRPC, useTRPCClient } from './trpc';
 
@@ -128,6 +129,7 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
             </Link>
           ))}
         </nav>
+        <SavedQueries onAnswered={onAnswered} />
         <div className="account">
           <span className="account-name" title={user.email}>
             {user.name}

@@ -1,8 +1,58 @@
 'use client';
 
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
 import type { ChatAction } from '@/lib/chat-action';
 import type { QueryResultPayload } from '@/lib/chat-message';
 import { ExportChips } from './export-chips';
+import { useTRPC } from './trpc';
+
+/** "Save": keeps this result's query under a name, for Run & Export later. */
+function SaveQuery({ queryRunId, title }: { queryRunId: string; title: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const [name, setName] = useState(title);
+  const save = useMutation(
+    trpc.savedQueries.save.mutationOptions({
+      onSuccess: () => {
+        setOpen(false);
+        void queryClient.invalidateQueries({ queryKey: trpc.savedQueries.list.queryKey() });
+      },
+    }),
+  );
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    save.mutate({ queryRunId, name });
+  }
+  if (save.isSuccess && !open) return <span className="muted saved-note">Saved as “{save.data.name}”.</span>;
+  if (!open) {
+    return (
+      <button type="button" className="link-button" onClick={() => setOpen(true)}>
+        Save query
+      </button>
+    );
+  }
+  return (
+    <form className="save-form" onSubmit={submit}>
+      <label>
+        <span className="visually-hidden">Name for the saved query</span>
+        <input value={name} onChange={(event) => setName(event.target.value)} maxLength={80} autoFocus aria-label="Name for the saved query" />
+      </label>
+      <button type="submit" className="chip" disabled={save.isPending}>
+        Save
+      </button>
+      <button type="button" className="link-button" onClick={() => setOpen(false)}>
+        Cancel
+      </button>
+      {save.error && (
+        <span className="error-text" role="alert">
+          {save.error.message}
+        </span>
+      )}
+    </form>
+  );
+}
 
 function cellText(value: string | number | boolean | null): string {
   if (value === null) return '';
@@ -50,7 +100,10 @@ export function ResultView({ result, onAction, busy }: { result: QueryResultPayl
         {result.totalRows.toLocaleString('en-US')} {result.totalRows === 1 ? 'row' : 'rows'}
         {result.rows.length < result.totalRows ? ` · showing the first ${result.rows.length}` : ''}
       </p>
-      <ExportChips queryRunId={result.queryRunId} totalRows={result.totalRows} onAction={onAction} busy={busy} />
+      <div className="result-actions">
+        <ExportChips queryRunId={result.queryRunId} totalRows={result.totalRows} onAction={onAction} busy={busy} />
+        <SaveQuery queryRunId={result.queryRunId} title={result.title} />
+      </div>
     </div>
   );
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchBrowser } from './browser';
 import { ask, countInDataSource, downloadedText, downloadFrom, screenshot } from './pages';
 
-describe('a new account and its export settings', () => {
+describe('a new account: export settings and saved queries', () => {
   const app = inject('offlineApp');
   let browser: Browser;
   let page: Page;
@@ -39,5 +39,19 @@ describe('a new account and its export settings', () => {
     const products = countInDataSource(app.dataDir, 'SELECT count(*) FROM products');
     expect(answer).toBe(`Exporting ${products} rows as JSON — your default format.`);
     expect(JSON.parse(await downloadedText(download))).toHaveLength(products);
+  });
+
+  it('saves a query from its result; Run & Export downloads it in the default format', async () => {
+    await page.locator('.result').last().getByRole('button', { name: 'Save query' }).click();
+    await page.getByLabel('Name for the saved query').fill('Products list');
+    await page.locator('.save-form').getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved as “Products list”.').waitFor();
+    const run = page.getByRole('button', { name: 'Run & Export Products list' });
+    await run.waitFor();
+    const download = await downloadFrom(page, () => run.click());
+    const products = countInDataSource(app.dataDir, 'SELECT count(*) FROM products');
+    expect(JSON.parse(await downloadedText(download))).toHaveLength(products);
+    await page.getByText(`Exporting ${products} rows as JSON — your default format.`).last().waitFor();
+    await expect(page.getByRole('link', { name: 'Products list' }).isVisible()).resolves.toBe(true);
   });
 });
