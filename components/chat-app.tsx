@@ -137,6 +137,9 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
           <button type="button" className="link-button" onClick={() => setSettingsOpen(true)}>
             Export settings
           </button>
+          <Link className="link-button" href="/history">
+            Export history
+          </Link>
           <button type="button" className="link-button" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
             Sign out
           </button>

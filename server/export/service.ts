@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { EXPORT_FORMATS, type ExportFormat } from '@/lib/export-request';
+import { EXPORT_FORMATS, exportDownloadPath, type ExportFormat } from '@/lib/export-request';
 import { contentDisposition, exportFilename } from '@/lib/filename';
 import type { SessionUser } from '../auth/service';
 import type { Chat, Export } from '../db/client';
@@ -249,4 +249,38 @@ async function serveStoredFile(app: AppServices, record: ExportWithContents): Pr
     body: Readable.toWeb(file.stream) as ReadableStream<Uint8Array>,
     headers: downloadHeaders(filename, contentType, { 'Content-Length': String(file.bytes) }),
   };
+}
+
+/** "Export again": the same contents and options, as a new export (a job again if it was one). */
+export async function exportAgain(app: AppServices, user: SessionUser, exportId: string): Promise<{ exportId: string; delivery: ExportDelivery; downloadUrl: string }> {
+  const found = await findExport(app, user.id, exportId);
+  await checkExportRateLimit(app.db, user.id, getEnv().EXPORT_RATE_LIMIT_PER_MINUTE);
+  const delivery: ExportDelivery = found.delivery === 'file' ? 'file' : 'stream';
+  const record = await app.db.export.create({
+    data: {
+      userId: user.id,
+      chatId: found.chatId,
+      format: found.format,
+      archive: found.archive,
+      sql: found.sql,
+      title: found.title,
+      delivery,
+      totalRows: found.totalRows,
+      fingerprint: found.fingerprint,
+      status: 'queued',
+      items: { create: found.items.map((item, index) => ({ queryRunId: item.queryRunId, position: index + 1 })) },
+    },
+  });
+  if (delivery === 'file') app.jobs.enqueue(record.id);
+  return { exportId: record.id, delivery, downloadUrl: exportDownloadPath(record.id) };
+}
+
+/** Several of the user's query runs as one ZIP (history's "Export selected"); all must be theirs. */
+export async function exportQueryRuns(app: AppServices, user: SessionUser, queryRunIds: string[], format: ExportFormat): Promise<{ exportId: string; delivery: ExportDelivery; downloadUrl: string }> {
+  const runs = await app.db.queryRun.findMany({ where: { id: { in: queryRunIds }, userId: user.id }, select: { rowCount: true } });
+  const total = runs.reduce((sum, run) => sum + run.rowCount, 0);
+  const delivery: ExportDelivery = total > getEnv().EXPORT_JOB_THRESHOLD_ROWS ? 'file' : 'stream';
+  const record = await createExport(app, user, { queryRunIds, format, archive: true, chatId: null, delivery, totalRows: total });
+  if (delivery === 'file') app.jobs.enqueue(record.id);
+  return { exportId: record.id, delivery, downloadUrl: exportDownloadPath(record.id) };
 }

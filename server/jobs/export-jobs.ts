@@ -5,6 +5,7 @@ import type { Export } from '../db/client';
 import { NotFoundError } from '../errors';
 import { encoderOptionsFor, openExportContents, type ExportWithContents, type OpenedExport } from '../export/service';
 import type { StoredFileWriter } from '../export/storage';
+import { HISTORY_KEEP_PER_USER } from '@/lib/history';
 import { log } from '../log';
 import { asUserFacing } from '../query/service';
 import type { AppServices } from '../services';
@@ -171,7 +172,18 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
       const updated = await app.db.export.update({ where: { id: record.id }, data: { status: 'expired', filePath: null } });
       publish(progressOf(updated));
     }
+    await trimHistory();
     return expired.length;
+  }
+
+  /** Keeps the last HISTORY_KEEP_PER_USER exports per user; older finished ones go, with their files. */
+  async function trimHistory(): Promise<void> {
+    const crowded = await app.db.export.groupBy({ by: ['userId'], _count: { _all: true }, having: { userId: { _count: { gt: HISTORY_KEEP_PER_USER } } } });
+    for (const { userId } of crowded) {
+      const old = await app.db.export.findMany({ where: { userId, status: { notIn: ['queued', 'running'] } }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], skip: HISTORY_KEEP_PER_USER, select: { id: true, filePath: true } });
+      for (const record of old) if (record.filePath) await app.storage.remove(record.filePath).catch(() => undefined);
+      await app.db.export.deleteMany({ where: { id: { in: old.map((record) => record.id) } } });
+    }
   }
 
   /** Cancels a queued job at once; a running one here at once, elsewhere within a second. */

@@ -2,6 +2,7 @@ import { createCallerFactory, createTRPCRouter } from './init';
 import { authRouter } from './routers/auth';
 import { chatRouter } from './routers/chat';
 import { exportsRouter } from './routers/exports';
+import { historyRouter } from './routers/history';
 import { preferencesRouter } from './routers/preferences';
 import { savedQueriesRouter } from './routers/saved-queries';
 
@@ -11,6 +12,7 @@ export const appRouter = createTRPCRouter({
   exports: exportsRouter,
   preferences: preferencesRouter,
   savedQueries: savedQueriesRouter,
+  history: historyRouter,
 });
 
 export type AppRouter = typeof appRouter;

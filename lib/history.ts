@@ -1,0 +1,13 @@
+import { z } from 'zod';
+import { exportFormatSchema } from './export-request';
+
+export const exportStatusFilterSchema = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'expired']);
+
+export const historyFilterSchema = z.object({
+  status: exportStatusFilterSchema.nullable().default(null),
+  format: exportFormatSchema.nullable().default(null),
+});
+export type HistoryFilter = z.infer<typeof historyFilterSchema>;
+
+/** Exports kept per user; the cleanup task removes older records and their files. */
+export const HISTORY_KEEP_PER_USER = 100;

@@ -1,0 +1,77 @@
+import { exportDownloadPath, type ExportFormat } from '@/lib/export-request';
+import type { ExportStatus } from '@/lib/export-progress';
+import type { HistoryFilter } from '@/lib/history';
+import type { SessionUser } from '../auth/service';
+import type { AppServices } from '../services';
+
+export interface HistoryEntry {
+  exportId: string;
+  title: string;
+  format: ExportFormat;
+  archive: boolean;
+  delivery: 'stream' | 'file';
+  status: ExportStatus;
+  rows: number | null;
+  bytes: number | null;
+  durationMs: number | null;
+  error: string | null;
+  createdAt: Date;
+  expiresAt: Date | null;
+  /** Set while a job's file can still be downloaded. */
+  downloadUrl: string | null;
+}
+
+export interface FormatStats {
+  format: ExportFormat;
+  exports: number;
+  medianMs: number;
+  p95Ms: number;
+  rowsPerSecond: number | null;
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+}
+
+/** The user's exports, newest first, filtered by status and format, with duration statistics. */
+export async function exportHistory(app: AppServices, user: SessionUser, filter: HistoryFilter): Promise<{ entries: HistoryEntry[]; stats: FormatStats[] }> {
+  const records = await app.db.export.findMany({
+    where: { userId: user.id, ...(filter.status ? { status: filter.status } : {}), ...(filter.format ? { format: filter.format } : {}) },
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    take: 100,
+    include: { items: { include: { queryRun: { select: { title: true } } }, orderBy: { position: 'asc' } }, chat: { select: { title: true } } },
+  });
+  const now = Date.now();
+  const entries = records.map((record): HistoryEntry => {
+    const titles = record.items.map((item) => item.queryRun.title);
+    const title = record.title ?? (record.archive ? `${titles.length} queries: ${titles.join(', ')}` : (titles[0] ?? 'export'));
+    const lives = record.delivery === 'file' && record.status === 'succeeded' && record.filePath !== null && (record.expiresAt?.getTime() ?? 0) > now;
+    return {
+      exportId: record.id,
+      title,
+      format: record.format as ExportFormat,
+      archive: record.archive,
+      delivery: record.delivery === 'file' ? 'file' : 'stream',
+      status: record.status as ExportStatus,
+      rows: record.rowCount,
+      bytes: record.bytes === null ? null : Number(record.bytes),
+      durationMs: record.durationMs,
+      error: record.error,
+      createdAt: record.createdAt,
+      expiresAt: record.expiresAt,
+      downloadUrl: lives ? exportDownloadPath(record.id) : null,
+    };
+  });
+
+  const succeeded = await app.db.export.findMany({ where: { userId: user.id, status: { in: ['succeeded', 'expired'] }, durationMs: { not: null } }, select: { format: true, durationMs: true, rowCount: true } });
+  const stats = (['csv', 'json', 'xlsx'] as const).flatMap((format): FormatStats[] => {
+    const ofFormat = succeeded.filter((record) => record.format === format);
+    if (ofFormat.length === 0) return [];
+    const durations = ofFormat.map((record) => record.durationMs ?? 0).sort((a, b) => a - b);
+    const totalMs = durations.reduce((sum, value) => sum + value, 0);
+    const totalRows = ofFormat.reduce((sum, record) => sum + (record.rowCount ?? 0), 0);
+    return [{ format, exports: ofFormat.length, medianMs: quantile(durations, 0.5), p95Ms: quantile(durations, 0.95), rowsPerSecond: totalMs > 0 ? Math.round((totalRows / totalMs) * 1000) : null }];
+  });
+  return { entries, stats };
+}

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { exportFormatSchema } from '@/lib/export-request';
+import { historyFilterSchema } from '@/lib/history';
+import { exportAgain, exportQueryRuns } from '../../export/service';
+import { exportHistory } from '../../history/service';
+import { createTRPCRouter, protectedProcedure } from '../init';
+
+export const historyRouter = createTRPCRouter({
+  list: protectedProcedure.input(historyFilterSchema).query(({ ctx, input }) => exportHistory(ctx.services, ctx.user, input)),
+  /** The user's query runs, newest first: this chat's or all of them. */
+  queries: protectedProcedure.input(z.object({ chatId: z.string().min(1).max(64).nullable() })).query(({ ctx, input }) =>
+    ctx.services.db.queryRun.findMany({
+      where: { userId: ctx.user.id, ...(input.chatId ? { chatId: input.chatId } : {}) },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: 200,
+      select: { id: true, title: true, sql: true, rowCount: true, position: true, createdAt: true, chat: { select: { id: true, title: true } } },
+    }),
+  ),
+  exportQueries: protectedProcedure
+    .input(z.object({ queryRunIds: z.array(z.string().min(1).max(64)).min(1, 'Select at least one query.').max(50), format: exportFormatSchema }))
+    .mutation(({ ctx, input }) => exportQueryRuns(ctx.services, ctx.user, input.queryRunIds, input.format)),
+  exportAgain: protectedProcedure.input(z.object({ exportId: z.string().min(1).max(64) })).mutation(({ ctx, input }) => exportAgain(ctx.services, ctx.user, input.exportId)),
+});

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import JSZip from 'jszip';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launchBrowser } from './browser';
+import { ask, countInDataSource, downloadFrom, screenshot } from './pages';
+
+describe('export history and batch export', () => {
+  const app = inject('offlineApp');
+  let browser: Browser;
+  let page: Page;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    page = await (await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } })).newPage();
+    await page.goto(`${app.baseUrl}/sign-in`);
+    await page.getByRole('tab', { name: 'Create account' }).click();
+    await page.getByLabel('Name').fill('History Tester');
+    await page.getByLabel('Email').fill(`history-${Date.now()}@example.com`);
+    await page.getByLabel('Password').fill('a long enough password');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL(/\/chat$/);
+    for (const text of ['show orders', 'show products', 'show customers']) await ask(page, text);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('three queries selected in history download as one ZIP whose manifest counts match', async () => {
+    await page.getByRole('link', { name: 'Export history' }).click();
+    await page.waitForURL(/\/history$/);
+    for (const title of ['orders', 'products', 'customers']) await page.getByRole('checkbox', { name: new RegExp(`^${title} `) }).check();
+    await page.getByLabel('Format for the ZIP').selectOption('csv');
+    const download = await downloadFrom(page, () => page.getByRole('button', { name: 'Export selected as ZIP' }).click());
+    const zip = await JSZip.loadAsync(readFileSync(await download.path()));
+    const manifest = JSON.parse(await zip.file('manifest.json')!.async('string')) as { files: Array<{ file: string; rows: number }> };
+    const expected = Object.fromEntries(['orders', 'products', 'customers'].map((table) => [`${table}.csv`, countInDataSource(app.dataDir, `SELECT count(*) FROM ${table}`)]));
+    expect(Object.fromEntries(manifest.files.map((file) => [file.file, file.rows]))).toEqual(expected);
+    expect(Object.keys(zip.files).sort()).toEqual(['customers.csv', 'manifest.json', 'orders.csv', 'products.csv']);
+  });
+
+  it('shows the export and filters by format and status', async () => {
+    await page.reload();
+    const rows = page.locator('.history-table tbody tr');
+    await rows.first().waitFor();
+    await expect(rows.first().textContent()).resolves.toContain('3 queries: orders, products, customers');
+    await page.getByLabel('Filter by format').selectOption('json');
+    await page.getByText('No exports match.').waitFor();
+    await page.getByLabel('Filter by format').selectOption('csv');
+    await page.getByLabel('Filter by status').selectOption('succeeded');
+    await rows.first().waitFor();
+    await expect(rows.count()).resolves.toBe(1);
+    await screenshot(page, 'history');
+  });
+});

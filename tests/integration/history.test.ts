@@ -1,0 +1,98 @@
+import JSZip from 'jszip';
+import { TRPCError } from '@trpc/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HISTORY_KEEP_PER_USER } from '@/lib/history';
+import { chatSession } from '../helpers/chat';
+import { createTestApp, PROVIDERS, type TestApp } from '../helpers/databases';
+import { callerFor } from '../helpers/trpc';
+import { newUser } from '../helpers/users';
+
+process.env.EXPORT_RATE_LIMIT_PER_MINUTE = '1000';
+
+describe.each(PROVIDERS)('export history and batch export, app database on %s', (provider) => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await createTestApp(provider);
+  });
+  afterAll(() => app.close());
+
+  async function userWithExports() {
+    const session = await newUser(app.db);
+    const chat = await chatSession(app, session.token);
+    const { caller } = await callerFor(app, session.token);
+    await chat.say('show products');
+    for (const text of ['export this as csv', 'export this as json', 'export this as csv']) {
+      const reply = await chat.say(text);
+      if (reply.payload?.kind !== 'export') throw new Error(reply.content);
+      await (await chat.download(reply.payload.downloadUrl)).arrayBuffer();
+    }
+    return { session, chat, caller };
+  }
+
+  it('lists every export with title, format, status, rows, size and duration; filters by status and format; shows statistics', async () => {
+    const { caller } = await userWithExports();
+    const all = await caller.history.list({ status: null, format: null });
+    expect(all.entries).toHaveLength(3);
+    expect(all.entries[0]).toMatchObject({ title: 'products', format: 'csv', status: 'succeeded', rows: 120, delivery: 'stream', downloadUrl: null });
+    expect(all.entries[0]!.bytes).toBeGreaterThan(1000);
+    expect((await caller.history.list({ status: null, format: 'json' })).entries.map((entry) => entry.format)).toEqual(['json']);
+    expect((await caller.history.list({ status: 'failed', format: null })).entries).toEqual([]);
+    expect(all.stats.map((stat) => [stat.format, stat.exports])).toEqual([
+      ['csv', 2],
+      ['json', 1],
+    ]);
+    expect(all.stats[0]!.p95Ms).toBeGreaterThanOrEqual(all.stats[0]!.medianMs);
+  });
+
+  it('"Export again" repeats an export as a new record', async () => {
+    const { caller, chat } = await userWithExports();
+    const [latest] = (await caller.history.list({ status: null, format: null })).entries;
+    const again = await caller.history.exportAgain({ exportId: latest!.exportId });
+    expect(again.exportId).not.toBe(latest!.exportId);
+    expect(again.delivery).toBe('stream');
+    expect((await chat.download(again.downloadUrl)).status).toBe(200);
+    expect((await caller.history.list({ status: null, format: null })).entries).toHaveLength(4);
+  });
+
+  it('exports selected queries from any chat as one ZIP, and refuses a batch with a foreign id as a whole', async () => {
+    const session = await newUser(app.db);
+    const { caller } = await callerFor(app, session.token);
+    const first = await chatSession(app, session.token);
+    await first.say('show products');
+    await first.say('show customers');
+    const second = await chatSession(app, session.token);
+    await second.say("SELECT * FROM orders WHERE status = 'paid'");
+    const runs = await caller.history.queries({ chatId: null });
+    expect(runs.map((run) => run.title)).toEqual(['orders', 'customers', 'products']);
+    const zip = await caller.history.exportQueries({ queryRunIds: runs.map((run) => run.id), format: 'csv' });
+    const archive = await JSZip.loadAsync(await (await first.download(zip.downloadUrl)).arrayBuffer());
+    const manifest = JSON.parse(await archive.file('manifest.json')!.async('string')) as { files: Array<{ file: string; rows: number }> };
+    expect(manifest.files.map((file) => [file.file, file.rows])).toEqual(runs.map((run) => [`${run.title}.csv`, run.rowCount]));
+
+    const intruder = await newUser(app.db);
+    const other = await chatSession(app, intruder.token);
+    await other.say('show orders');
+    const theirs = (await (await callerFor(app, intruder.token)).caller.history.queries({ chatId: null }))[0]!.id;
+    const refused = await caller.history.exportQueries({ queryRunIds: [runs[0]!.id, theirs], format: 'csv' }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(TRPCError);
+    expect((refused as TRPCError).code).toBe('NOT_FOUND');
+    expect((await (await callerFor(app, intruder.token)).caller.history.list({ status: null, format: null })).entries).toEqual([]);
+    const foreignAgain = await (await callerFor(app, intruder.token)).caller.history.exportAgain({ exportId: zip.exportId }).catch((error: unknown) => error);
+    expect((foreignAgain as TRPCError).code).toBe('NOT_FOUND');
+  });
+
+  it(`keeps the last ${HISTORY_KEEP_PER_USER} exports per user; the cleanup removes older ones`, async () => {
+    const session = await newUser(app.db);
+    const chat = await chatSession(app, session.token);
+    const result = await chat.say('show products');
+    if (result.payload?.kind !== 'result') throw new Error(result.content);
+    const base = Date.now() - 10_000_000;
+    await app.db.export.createMany({
+      data: Array.from({ length: HISTORY_KEEP_PER_USER + 5 }, (_, index) => ({ userId: session.user.id, format: 'csv', status: 'succeeded', createdAt: new Date(base + index * 1000), rowCount: index })),
+    });
+    await app.services.jobs.cleanup();
+    const left = await app.db.export.findMany({ where: { userId: session.user.id }, orderBy: { createdAt: 'asc' } });
+    expect(left).toHaveLength(HISTORY_KEEP_PER_USER);
+    expect(left[0]!.rowCount).toBe(5);
+  });
+});
