@@ -52,6 +52,6 @@ describe('a new account: export settings and saved queries', () => {
     const products = countInDataSource(app.dataDir, 'SELECT count(*) FROM products');
     expect(JSON.parse(await downloadedText(download))).toHaveLength(products);
     await page.getByText(`Exporting ${products} rows as JSON — your default format.`).last().waitFor();
-    await expect(page.getByRole('link', { name: 'Products list' }).isVisible()).resolves.toBe(true);
+    await page.getByRole('link', { name: 'Products list' }).waitFor();
   });
 });
