@@ -3,7 +3,7 @@ import JSZip from 'jszip';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchBrowser } from './browser';
-import { ask, countInDataSource, downloadFrom, screenshot } from './pages';
+import { ask, countInDataSource, downloadFrom, screenshot, signUpNewAccount } from './pages';
 
 describe('export history and batch export', () => {
   const app = inject('offlineApp');
@@ -12,13 +12,7 @@ describe('export history and batch export', () => {
   beforeAll(async () => {
     browser = await launchBrowser();
     page = await (await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } })).newPage();
-    await page.goto(`${app.baseUrl}/sign-in`);
-    await page.getByRole('tab', { name: 'Create account' }).click();
-    await page.getByLabel('Name').fill('History Tester');
-    await page.getByLabel('Email').fill(`history-${Date.now()}@example.com`);
-    await page.getByLabel('Password').fill('a long enough password');
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.waitForURL(/\/chat$/);
+    await signUpNewAccount(page, app.baseUrl, 'History Tester');
     for (const text of ['show orders', 'show products', 'show customers']) await ask(page, text);
   });
   afterAll(async () => {

@@ -53,3 +53,14 @@ export async function screenshot(page: Page, name: string): Promise<void> {
     copyFileSync(file, path.join(readmeScreenshotDir, `${name}.png`));
   }
 }
+
+/** Creates a fresh account through the sign-in page's "Create account" tab. */
+export async function signUpNewAccount(page: Page, baseUrl: string, name: string): Promise<void> {
+  await page.goto(`${baseUrl}/sign-in`);
+  await page.getByRole('tab', { name: 'Create account' }).click();
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Email').fill(`${name.toLowerCase().replace(/\W+/g, '-')}-${Date.now()}@example.com`);
+  await page.getByLabel('Password').fill('a long enough password');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL(/\/chat$/);
+}

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchBrowser } from './browser';
-import { ask, countInDataSource, downloadedText, downloadFrom, screenshot } from './pages';
+import { ask, countInDataSource, downloadedText, downloadFrom, screenshot, signUpNewAccount } from './pages';
 
 describe('a new account: export settings and saved queries', () => {
   const app = inject('offlineApp');
@@ -16,13 +16,7 @@ describe('a new account: export settings and saved queries', () => {
   });
 
   it('signs up and lands in an empty chat', async () => {
-    await page.goto(`${app.baseUrl}/sign-in`);
-    await page.getByRole('tab', { name: 'Create account' }).click();
-    await page.getByLabel('Name').fill('Settings Tester');
-    await page.getByLabel('Email').fill(`settings-${Date.now()}@example.com`);
-    await page.getByLabel('Password').fill('a long enough password');
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.waitForURL(/\/chat$/);
+    await signUpNewAccount(page, app.baseUrl, 'Settings Tester');
     await page.getByText('Hi Settings!').waitFor();
   });
 

@@ -86,3 +86,16 @@ export async function createTestApp(provider: Provider, options: { events?: numb
     },
   };
 }
+
+/** A demo data source database of its own (a SQLite file or a PostgreSQL database), seeded; `remove` deletes it. */
+export async function seededDemoDatabase(dialect: Provider, events: number): Promise<{ url: string; remove: () => Promise<void> }> {
+  if (dialect === 'sqlite') {
+    const temp = tempDir();
+    const url = `file:${temp.dir}/demo.db`;
+    await seedDemoData(url, { events });
+    return { url, remove: async () => temp.remove() };
+  }
+  const database = await createPostgresDatabase();
+  await seedDemoData(database.url, { events });
+  return { url: database.url, remove: database.drop };
+}

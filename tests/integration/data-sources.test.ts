@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueryExecutionError, QueryTimeoutError, type DataSource } from '@/server/query/data-source';
 import { openDataSource } from '@/server/query/sources';
 import { seedDemoData } from '@/server/seed/seed';
-import { createPostgresDatabase, tempDir } from '../helpers/databases';
+import { seededDemoDatabase, tempDir } from '../helpers/databases';
 
 const EVENTS = 4_321;
 const SLOW_QUERY: Record<'sqlite' | 'postgresql', string> = {
@@ -14,27 +14,17 @@ const SLOW_QUERY: Record<'sqlite' | 'postgresql', string> = {
 describe.each(['sqlite', 'postgresql'] as const)('data source on %s', (dialect) => {
   let dataSource: DataSource;
   let fastTimeout: DataSource;
-  const cleanups: Array<() => unknown> = [];
+  let database: Awaited<ReturnType<typeof seededDemoDatabase>>;
 
   beforeAll(async () => {
-    let url: string;
-    if (dialect === 'sqlite') {
-      const temp = tempDir();
-      cleanups.push(temp.remove);
-      url = `file:${temp.dir}/demo.db`;
-    } else {
-      const database = await createPostgresDatabase();
-      cleanups.push(database.drop);
-      url = database.url;
-    }
-    await seedDemoData(url, { events: EVENTS });
-    dataSource = openDataSource(url, 10_000);
-    fastTimeout = openDataSource(url, 400);
+    database = await seededDemoDatabase(dialect, EVENTS);
+    dataSource = openDataSource(database.url, 10_000);
+    fastTimeout = openDataSource(database.url, 400);
   });
   afterAll(async () => {
     await dataSource.close();
     await fastTimeout.close();
-    for (const cleanup of cleanups.reverse()) await cleanup();
+    await database.remove();
   });
 
   it('lists the demo tables as the allow-list', async () => {

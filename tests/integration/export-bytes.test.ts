@@ -4,8 +4,7 @@ import { DEFAULT_ENCODER_OPTIONS } from '@/server/export/encoders';
 import { encodeFile } from '@/server/export/stream';
 import type { DataSource } from '@/server/query/data-source';
 import { openDataSource } from '@/server/query/sources';
-import { seedDemoData } from '@/server/seed/seed';
-import { createPostgresDatabase, tempDir } from '../helpers/databases';
+import { seededDemoDatabase } from '../helpers/databases';
 
 const SQL = 'SELECT * FROM events ORDER BY id';
 const metadata = { query: SQL, title: 'events', generatedAt: new Date(0) };
@@ -20,24 +19,14 @@ async function render(dataSource: DataSource, format: ExportFormat, batchSize: n
 // Same data, same bytes: the output does not depend on how the cursor batches rows.
 describe.each(['sqlite', 'postgresql'] as const)('export bytes from %s do not depend on batch size', (dialect) => {
   let dataSource: DataSource;
-  const cleanups: Array<() => unknown> = [];
+  let database: Awaited<ReturnType<typeof seededDemoDatabase>>;
   beforeAll(async () => {
-    let url: string;
-    if (dialect === 'sqlite') {
-      const temp = tempDir();
-      cleanups.push(temp.remove);
-      url = `file:${temp.dir}/demo.db`;
-    } else {
-      const database = await createPostgresDatabase();
-      cleanups.push(database.drop);
-      url = database.url;
-    }
-    await seedDemoData(url, { events: 1_500 });
-    dataSource = openDataSource(url, 30_000);
+    database = await seededDemoDatabase(dialect, 1_500);
+    dataSource = openDataSource(database.url, 30_000);
   });
   afterAll(async () => {
     await dataSource.close();
-    for (const cleanup of cleanups) await cleanup();
+    await database.remove();
   });
 
   it.each(['csv', 'json'] as const)('%s with batches of 1, 7 and 1,000 rows', async (format) => {
