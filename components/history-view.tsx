@@ -12,6 +12,14 @@ import { useTRPC } from './trpc';
 const STATUSES = ['succeeded', 'failed', 'cancelled', 'expired', 'running', 'queued'] as const;
 const FORMATS = ['csv', 'json', 'xlsx'] as const;
 
+function FormatOptions() {
+  return FORMATS.map((format) => (
+    <option key={format} value={format}>
+      {EXPORT_FORMATS[format].label}
+    </option>
+  ));
+}
+
 function size(bytes: number | null): string {
   if (bytes === null) return '—';
   if (bytes < 1024) return `${bytes} B`;
@@ -105,11 +113,7 @@ export function HistoryView() {
           <label>
             Format{' '}
             <select value={batchFormat} onChange={(event) => setBatchFormat(event.target.value as ExportFormat)} aria-label="Format for the ZIP">
-              {FORMATS.map((format) => (
-                <option key={format} value={format}>
-                  {EXPORT_FORMATS[format].label}
-                </option>
-              ))}
+              <FormatOptions />
             </select>
           </label>
           <button type="button" className="button primary" disabled={selected.length === 0 || batch.isPending} onClick={() => batch.mutate({ queryRunIds: selected, format: batchFormat })}>
@@ -150,11 +154,7 @@ export function HistoryView() {
             Format{' '}
             <select value={filter.format ?? ''} onChange={(event) => setFilter({ ...filter, format: (event.target.value || null) as HistoryFilter['format'] })} aria-label="Filter by format">
               <option value="">All</option>
-              {FORMATS.map((format) => (
-                <option key={format} value={format}>
-                  {EXPORT_FORMATS[format].label}
-                </option>
-              ))}
+              <FormatOptions />
             </select>
           </label>
         </div>
