@@ -52,7 +52,9 @@ export function HistoryView() {
   const [selected, setSelected] = useState<string[]>([]);
   const [batchFormat, setBatchFormat] = useState<ExportFormat>('csv');
   const history = useQuery(trpc.history.list.queryOptions(filter));
-  const queries = useQuery(trpc.history.queries.queryOptions({ chatId: null }));
+  const [scope, setScope] = useState<string | null>(null);
+  const chats = useQuery(trpc.chat.list.queryOptions());
+  const queries = useQuery(trpc.history.queries.queryOptions({ chatId: scope }));
   const { jobs, deliver } = useDelivery();
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.history.list.queryKey() });
   const again = useMutation(
@@ -109,6 +111,17 @@ export function HistoryView() {
       <section aria-labelledby="queries-title">
         <h2 id="queries-title">Queries</h2>
         <div className="batch-bar">
+          <label>
+            From{' '}
+            <select value={scope ?? ''} onChange={(event) => setScope(event.target.value || null)} aria-label="Queries from">
+              <option value="">All chats</option>
+              {chats.data?.map((chat) => (
+                <option key={chat.id} value={chat.id}>
+                  {chat.title}
+                </option>
+              ))}
+            </select>
+          </label>
           <span>{selected.length} selected</span>
           <label>
             Format{' '}

@@ -22,6 +22,12 @@ describe('export history and batch export', () => {
   it('three queries selected in history download as one ZIP whose manifest counts match', async () => {
     await page.getByRole('link', { name: 'Export history' }).click();
     await page.waitForURL(/\/history$/);
+    // One chat's queries, then all of them.
+    await page.locator('select[aria-label="Queries from"] option', { hasText: 'show orders' }).waitFor({ state: 'attached' });
+    await page.getByLabel('Queries from').selectOption({ label: 'show orders' });
+    await page.getByRole('checkbox', { name: /^customers / }).waitFor();
+    await page.getByLabel('Queries from').selectOption({ label: 'All chats' });
+    await page.getByRole('checkbox', { name: /^customers / }).waitFor();
     for (const title of ['orders', 'products', 'customers']) await page.getByRole('checkbox', { name: new RegExp(`^${title} `) }).check();
     await page.getByLabel('Format for the ZIP').selectOption('csv');
     const download = await downloadFrom(page, () => page.getByRole('button', { name: 'Export selected as ZIP' }).click());

@@ -64,6 +64,8 @@ describe.each(PROVIDERS)('export history and batch export, app database on %s', 
     await second.say("SELECT * FROM orders WHERE status = 'paid'");
     const runs = await caller.history.queries({ chatId: null });
     expect(runs.map((run) => run.title)).toEqual(['orders', 'customers', 'products']);
+    expect((await caller.history.queries({ chatId: first.chatId() })).map((run) => run.title)).toEqual(['customers', 'products']);
+    expect(await caller.history.queries({ chatId: 'someone-elses-or-missing' })).toEqual([]);
     const zip = await caller.history.exportQueries({ queryRunIds: runs.map((run) => run.id), format: 'csv' });
     const archive = await JSZip.loadAsync(await (await first.download(zip.downloadUrl)).arrayBuffer());
     const manifest = JSON.parse(await archive.file('manifest.json')!.async('string')) as { files: Array<{ file: string; rows: number }> };
