@@ -45,13 +45,14 @@ export function getEnv(): Env {
     const details = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
     throw new Error(`Invalid environment: ${details}`);
   }
-  const dataDir = path.resolve(parsed.data.ASKPORT_DATA_DIR);
+  // Runtime data paths, not build inputs: turbopackIgnore keeps the build from tracing the project.
+  const dataDir = path.resolve(/* turbopackIgnore: true */ parsed.data.ASKPORT_DATA_DIR);
   cached = {
     ...parsed.data,
     dataDir,
     databaseUrl: parsed.data.DATABASE_URL ?? `file:${path.join(dataDir, 'app.db')}`,
     dataDatabaseUrl: parsed.data.DATA_DATABASE_URL ?? `file:${path.join(dataDir, 'demo.db')}`,
-    exportStorageDir: path.resolve(parsed.data.EXPORT_STORAGE_DIR ?? path.join(dataDir, 'exports')),
+    exportStorageDir: path.resolve(/* turbopackIgnore: true */ parsed.data.EXPORT_STORAGE_DIR ?? path.join(dataDir, 'exports')),
   };
   return cached;
 }
@@ -62,5 +63,5 @@ export function isPostgresUrl(url: string): boolean {
 
 /** `file:relative/or/absolute.db` → absolute path. */
 export function sqlitePathFromUrl(url: string): string {
-  return path.resolve(url.replace(/^file:/, ''));
+  return path.resolve(/* turbopackIgnore: true */ url.replace(/^file:/, ''));
 }
