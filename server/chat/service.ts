@@ -106,9 +106,11 @@ export async function performAction(app: AppServices, user: SessionUser, request
     if (action.kind === 'set_default_format') {
       reply = await setDefaultFormat(app, user, action.format);
     } else {
-      const runs = await app.db.queryRun.findMany({ where: { id: { in: action.queryRunIds }, userId: user.id }, orderBy: [{ chatId: 'asc' }, { position: 'asc' }] });
-      if (runs.length !== new Set(action.queryRunIds).size) throw new NotFoundError(action.queryRunIds.length === 1 ? 'That query result' : 'One of those query results');
-      const ordered = action.queryRunIds.map((id) => runs.find((run) => run.id === id)!).filter(Boolean);
+      const ids = [...new Set(action.queryRunIds)];
+      const runs = await app.db.queryRun.findMany({ where: { id: { in: ids }, userId: user.id } });
+      // All of them the user's, or none: one foreign id refuses the whole request.
+      if (runs.length !== ids.length) throw new NotFoundError(ids.length === 1 ? 'That query result' : 'One of those query results');
+      const ordered = ids.map((id) => runs.find((run) => run.id === id)!);
       if (action.rememberFormat) await saveDefaultFormat(app, user, action.format);
       reply = await startExport(app, user, chat, ordered, action.format, action.archive, false);
     }

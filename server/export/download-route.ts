@@ -3,6 +3,7 @@ import { exportFormatSchema } from '@/lib/export-request';
 import { userForAuthorizationHeader } from '../auth/api-tokens';
 import { sessionTokenFromCookieHeader, userForSessionToken, type SessionUser } from '../auth/service';
 import { InvalidRequestError, NotFoundError, RateLimitedError } from '../errors';
+import { log } from '../log';
 import { getAppServices, type AppServices } from '../services';
 import { createSqlExport, startExportDownload, startQueryRunDownload, type ExportDownload } from './service';
 
@@ -28,7 +29,7 @@ async function serveDownload(request: Request, services: AppServices | undefined
     if (error instanceof NotFoundError) return problem(404, error.message);
     if (error instanceof RateLimitedError) return problem(429, error.message, { 'Retry-After': String(error.retryAfterSeconds) });
     if (error instanceof InvalidRequestError) return problem(400, error.message);
-    console.error('[download] failed', error);
+    log.error({ err: error }, 'download failed');
     return problem(500, 'The export could not start. Please try again.');
   }
 }

@@ -5,6 +5,7 @@ import { sessionTokenFromCookieHeader, userForSessionToken, type SessionUser } f
 import { InvalidRequestError, NotFoundError, RateLimitedError, UnauthenticatedError, UserFacingError } from '../errors';
 import type { MessageRouter } from '../chat/service';
 import { getMessageRouter } from '../intent/select-router';
+import { log } from '../log';
 import { getAppServices, type AppServices } from '../services';
 
 export interface TrpcContext {
@@ -54,7 +55,7 @@ export function toTrpcError(error: unknown): TRPCError {
   if (cause instanceof RateLimitedError) return new TRPCError({ code: 'TOO_MANY_REQUESTS', message: cause.message, cause });
   if (cause instanceof InvalidRequestError || cause instanceof UserFacingError) return new TRPCError({ code: 'BAD_REQUEST', message: cause.message, cause });
   if (error instanceof TRPCError) return error;
-  console.error('[trpc] internal error', error);
+  log.error({ err: error }, 'internal error in a tRPC procedure');
   return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: error instanceof Error ? error : undefined });
 }
 
