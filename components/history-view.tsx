@@ -50,7 +50,7 @@ export function HistoryView() {
   const queryClient = useQueryClient();
   const [filter, setFilter] = useState<HistoryFilter>({ status: null, format: null });
   const [selected, setSelected] = useState<string[]>([]);
-  const [batchFormat, setBatchFormat] = useState<ExportFormat>('csv');
+  const [batchFormat, setBatchFormat] = useState<ExportFormat | 'own'>('csv');
   const history = useQuery(trpc.history.list.queryOptions(filter));
   const [scope, setScope] = useState<string | null>(null);
   const chats = useQuery(trpc.chat.list.queryOptions());
@@ -125,8 +125,9 @@ export function HistoryView() {
           <span>{selected.length} selected</span>
           <label>
             Format{' '}
-            <select value={batchFormat} onChange={(event) => setBatchFormat(event.target.value as ExportFormat)} aria-label="Format for the ZIP">
+            <select value={batchFormat} onChange={(event) => setBatchFormat(event.target.value as ExportFormat | 'own')} aria-label="Format for the ZIP">
               <FormatOptions />
+              <option value="own">Each its own (the format it was last exported in)</option>
             </select>
           </label>
           <button type="button" className="button primary" disabled={selected.length === 0 || batch.isPending} onClick={() => batch.mutate({ queryRunIds: selected, format: batchFormat })}>
@@ -190,7 +191,7 @@ export function HistoryView() {
               {history.data?.entries.map((entry) => (
                 <tr key={entry.exportId} data-status={entry.status}>
                   <td>{entry.title}</td>
-                  <td>{entry.archive ? `ZIP of ${EXPORT_FORMATS[entry.format].label}` : EXPORT_FORMATS[entry.format].label}</td>
+                  <td>{entry.archive ? `ZIP of ${entry.formats.map((format) => EXPORT_FORMATS[format].label).join(' + ')}` : EXPORT_FORMATS[entry.format].label}</td>
                   <td>
                     {entry.status}
                     {entry.error && <div className="error-text">{entry.error}</div>}

@@ -14,6 +14,8 @@ export const chatActionSchema = z.discriminatedUnion('kind', [
     archive: z.boolean(),
     /** Also save the format as the user's default. */
     rememberFormat: z.boolean().default(false),
+    /** "Each its own": every query in the format it was last exported in (else the default, else CSV). */
+    eachOwnFormat: z.boolean().default(false),
   }),
   z.object({ kind: z.literal('set_default_format'), format: exportFormatSchema }),
   z.object({ kind: z.literal('send'), text: z.string().min(1).max(200) }),

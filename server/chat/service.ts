@@ -9,7 +9,7 @@ import { NotFoundError, UserFacingError } from '../errors';
 import { previewCell, previewColumns } from '../export/cells';
 import { abortChatExports } from '../export/running';
 import { getEnv } from '../env';
-import { createExport, encoderOptionsFor, exportFingerprint } from '../export/service';
+import { createExport, encoderOptionsFor, exportFingerprint, ownFormats } from '../export/service';
 import { routeWithParser, type Routed } from '../intent/router';
 import { getPreferences, updatePreferences } from '../preferences/service';
 import { findSavedQuery, saveQueryRun } from '../saved-queries/service';
@@ -112,7 +112,8 @@ export async function performAction(app: AppServices, user: SessionUser, request
       if (runs.length !== ids.length) throw new NotFoundError(ids.length === 1 ? 'That query result' : 'One of those query results');
       const ordered = ids.map((id) => runs.find((run) => run.id === id)!);
       if (action.rememberFormat) await saveDefaultFormat(app, user, action.format);
-      reply = await startExport(app, user, chat, ordered, action.format, action.archive, false);
+      const memberFormats = action.eachOwnFormat ? await ownFormats(app, user.id, ids) : undefined;
+      reply = await startExport(app, user, chat, ordered, action.format, action.archive, false, memberFormats);
     }
   } catch (error) {
     if (!(error instanceof UserFacingError)) throw error;
@@ -164,7 +165,7 @@ export async function runAndExportSavedQuery(app: AppServices, user: SessionUser
       ? await startExport(app, user, chat, [run], defaultFormat, false, true)
       : choice('Which format? Choose one of the "always" chips to use it from now on.', [
           ...formatOptions([run], false),
-          ...(['csv', 'json', 'xlsx'] as const).map((format) => ({ label: `Always ${EXPORT_FORMATS[format].label}`, description: `and use ${EXPORT_FORMATS[format].label} from now on`, action: { kind: 'export' as const, queryRunIds: [run.id], format, archive: false, rememberFormat: true } })),
+          ...(['csv', 'json', 'xlsx'] as const).map((format) => ({ label: `Always ${EXPORT_FORMATS[format].label}`, description: `and use ${EXPORT_FORMATS[format].label} from now on`, action: { kind: 'export' as const, queryRunIds: [run.id], format, archive: false, rememberFormat: true, eachOwnFormat: false } })),
         ]);
   } catch (error) {
     if (!(error instanceof UserFacingError)) throw error;
@@ -221,11 +222,16 @@ function choice(question: string, options: ChatOption[]): Reply {
 }
 
 function formatOptions(runs: QueryRun[], archive: boolean): ChatOption[] {
-  return (['csv', 'json', 'xlsx'] as const).map((format) => ({
+  const queryRunIds = runs.map((run) => run.id);
+  const options: ChatOption[] = (['csv', 'json', 'xlsx'] as const).map((format) => ({
     label: EXPORT_FORMATS[format].label,
     description: EXPORT_FORMATS[format].useFor,
-    action: { kind: 'export', queryRunIds: runs.map((run) => run.id), format, archive, rememberFormat: false },
+    action: { kind: 'export', queryRunIds, format, archive, rememberFormat: false, eachOwnFormat: false },
   }));
+  if (archive) {
+    options.push({ label: 'Each its own', description: 'each query in the format it was last exported in', action: { kind: 'export', queryRunIds, format: 'csv', archive, rememberFormat: false, eachOwnFormat: true } });
+  }
+  return options;
 }
 
 function describeRuns(runs: QueryRun[]): string {
@@ -279,16 +285,21 @@ async function resolveFormat(app: AppServices, user: SessionUser, intent: Intent
   return { format: preferences.defaultFormat, fromDefault: preferences.defaultFormat !== null };
 }
 
-async function startExport(app: AppServices, user: SessionUser, chat: Chat, runs: QueryRun[], format: ExportFormat, archive: boolean, fromDefault: boolean): Promise<Reply> {
+async function startExport(app: AppServices, user: SessionUser, chat: Chat, runs: QueryRun[], format: ExportFormat, archive: boolean, fromDefault: boolean, memberFormats?: Record<string, ExportFormat>): Promise<Reply> {
   const info = EXPORT_FORMATS[format];
   const total = runs.reduce((sum, run) => sum + run.rowCount, 0);
-  const what = runs.length > 1 || archive ? `${runs.length} queries (${rowsText(total)}) as ${info.label} files in one ZIP, with a manifest${fromDefault ? ' (your default format)' : ''}` : `${rowsText(total)} as ${info.label} — ${fromDefault ? 'your default format' : info.useFor}`;
+  const eachOwn = memberFormats ? runs.map((run) => `${run.title} as ${EXPORT_FORMATS[memberFormats[run.id] ?? format].label}`).join(', ') : null;
+  const what = eachOwn
+    ? `${runs.length} queries (${rowsText(total)}) in one ZIP, each in its own format (${eachOwn}), with a manifest`
+    : runs.length > 1 || archive
+      ? `${runs.length} queries (${rowsText(total)}) as ${info.label} files in one ZIP, with a manifest${fromDefault ? ' (your default format)' : ''}`
+      : `${rowsText(total)} as ${info.label} — ${fromDefault ? 'your default format' : info.useFor}`;
   const files = runs.map((run) => ({ queryRunId: run.id, position: run.position, title: run.title, rowCount: run.rowCount }));
 
   // Large exports become a job: progress in the chat, a file kept for an hour, reused if asked again.
   if (total > getEnv().EXPORT_JOB_THRESHOLD_ROWS) {
     const isArchive = archive || runs.length > 1;
-    const fingerprint = exportFingerprint(runs.map((run) => run.sql), format, isArchive, await encoderOptionsFor(app, user.id));
+    const fingerprint = exportFingerprint(runs.map((run) => `${memberFormats?.[run.id] ?? format}:${run.sql}`), format, isArchive, await encoderOptionsFor(app, user.id));
     const ready = await app.db.export.findFirst({ where: { userId: user.id, fingerprint, status: 'succeeded', delivery: 'file', expiresAt: { gt: new Date() } }, orderBy: { finishedAt: 'desc' } });
     if (ready) {
       const minutes = Math.max(1, Math.round((Date.now() - (ready.finishedAt ?? ready.createdAt).getTime()) / 60_000));
@@ -297,7 +308,7 @@ async function startExport(app: AppServices, user: SessionUser, chat: Chat, runs
         payload: { kind: 'export', exportId: ready.id, format, archive: ready.archive, delivery: 'file', downloadUrl: exportDownloadPath(ready.id), files },
       };
     }
-    const record = await createExport(app, user, { queryRunIds: runs.map((run) => run.id), format, archive, chatId: chat.id, delivery: 'file', totalRows: total, fingerprint });
+    const record = await createExport(app, user, { queryRunIds: runs.map((run) => run.id), format, archive, chatId: chat.id, delivery: 'file', totalRows: total, fingerprint, memberFormats });
     app.jobs.enqueue(record.id);
     return {
       content: `Preparing ${what}. It downloads when ready and stays available for an hour.`,
@@ -305,7 +316,7 @@ async function startExport(app: AppServices, user: SessionUser, chat: Chat, runs
     };
   }
 
-  const record = await createExport(app, user, { queryRunIds: runs.map((run) => run.id), format, archive, chatId: chat.id });
+  const record = await createExport(app, user, { queryRunIds: runs.map((run) => run.id), format, archive, chatId: chat.id, memberFormats });
   return {
     content: `Exporting ${what}.`,
     payload: { kind: 'export', exportId: record.id, format, archive: record.archive, delivery: 'stream', downloadUrl: exportDownloadPath(record.id), files },

@@ -39,7 +39,7 @@ export function exportFingerprint(sqls: string[], format: ExportFormat, archive:
 export async function createExport(
   app: AppServices,
   user: SessionUser,
-  request: { queryRunIds: string[]; format: ExportFormat; archive: boolean; chatId: string | null; delivery?: ExportDelivery; totalRows?: number; fingerprint?: string },
+  request: { queryRunIds: string[]; format: ExportFormat; archive: boolean; chatId: string | null; delivery?: ExportDelivery; totalRows?: number; fingerprint?: string; memberFormats?: Record<string, ExportFormat> },
 ): Promise<Export> {
   const ids = [...new Set(request.queryRunIds)];
   const owned = await app.db.queryRun.count({ where: { id: { in: ids }, userId: user.id } });
@@ -55,9 +55,26 @@ export async function createExport(
       delivery: request.delivery ?? 'stream',
       totalRows: request.totalRows ?? null,
       fingerprint: request.fingerprint ?? null,
-      items: { create: ids.map((queryRunId, index) => ({ queryRunId, position: index + 1 })) },
+      items: { create: ids.map((queryRunId, index) => ({ queryRunId, position: index + 1, format: request.memberFormats?.[queryRunId] ?? null })) },
     },
   });
+}
+
+/**
+ * "Each its own": every query in the format it was last exported in, else the user's default, else
+ * CSV. Returned per query run id.
+ */
+export async function ownFormats(app: AppServices, userId: string, queryRunIds: string[]): Promise<Record<string, ExportFormat>> {
+  const items = await app.db.exportItem.findMany({
+    where: { queryRunId: { in: queryRunIds }, export: { userId } },
+    include: { export: { select: { format: true, createdAt: true } } },
+    orderBy: { export: { createdAt: 'desc' } },
+  });
+  const fallback = (await getPreferences(app.db, userId)).defaultFormat ?? 'csv';
+  return Object.fromEntries(queryRunIds.map((id) => {
+    const last = items.find((item) => item.queryRunId === id);
+    return [id, ((last?.format ?? last?.export.format) as ExportFormat | undefined) ?? fallback];
+  }));
 }
 
 /** Records a scripted export of SQL the user sent (POST /api/v1/exports); the guard runs first. */
@@ -78,9 +95,11 @@ export async function findExport(app: AppServices, userId: string, exportId: str
   return found;
 }
 
-/** What the file holds: the chat's query runs, or the SQL of a scripted export. */
-function membersOf(record: ExportWithContents): Array<{ title: string; sql: string }> {
-  return record.sql ? [{ title: record.title ?? 'export', sql: record.sql }] : record.items.map((item) => ({ title: item.queryRun.title, sql: item.queryRun.sql }));
+/** What the file holds: the chat's query runs, or the SQL of a scripted export, each with its format. */
+function membersOf(record: ExportWithContents): Array<{ title: string; sql: string; format: ExportFormat }> {
+  const format = record.format as ExportFormat;
+  if (record.sql) return [{ title: record.title ?? 'export', sql: record.sql, format }];
+  return record.items.map((item) => ({ title: item.queryRun.title, sql: item.queryRun.sql, format: (item.format as ExportFormat | null) ?? format }));
 }
 
 export function exportFileInfo(record: Export & { chat: Chat | null; items: Array<{ queryRun: QueryRun }> }, at: Date): { filename: string; contentType: string } {
@@ -106,8 +125,8 @@ export async function openExportContents(app: AppServices, record: ExportWithCon
   const format = record.format as ExportFormat;
   const guarded = await Promise.all(members.map((member) => checkSql(app.dataSource, member.sql)));
   if (record.archive) {
-    const checked = members.map((member, index) => ({ title: member.title, sql: guarded[index]!.sql }));
-    return { chunks: zipQueryResults(app.dataSource, checked, format, options, signal, onRows), close: async () => undefined };
+    const checked = members.map((member, index) => ({ ...member, sql: guarded[index]!.sql }));
+    return { chunks: zipQueryResults(app.dataSource, checked, options, signal, onRows), close: async () => undefined };
   }
   const rows = await app.dataSource.stream(guarded[0]!.sql);
   const metadata = { query: guarded[0]!.sql, title: members[0]!.title, generatedAt: startedAt };
@@ -158,7 +177,7 @@ export async function startExportDownload(app: AppServices, user: SessionUser, e
     found.status === 'queued'
       ? found
       : await app.db.export.create({
-          data: { userId: user.id, chatId: found.chatId, format: found.format, archive: found.archive, sql: found.sql, title: found.title, status: 'queued', items: { create: found.items.map((item, index) => ({ queryRunId: item.queryRunId, position: index + 1 })) } },
+          data: { userId: user.id, chatId: found.chatId, format: found.format, archive: found.archive, sql: found.sql, title: found.title, status: 'queued', items: { create: found.items.map((item, index) => ({ queryRunId: item.queryRunId, position: index + 1, format: item.format })) } },
           include: withContents,
         });
   const options = await encoderOptionsFor(app, user.id);
@@ -268,7 +287,7 @@ export async function exportAgain(app: AppServices, user: SessionUser, exportId:
       totalRows: found.totalRows,
       fingerprint: found.fingerprint,
       status: 'queued',
-      items: { create: found.items.map((item, index) => ({ queryRunId: item.queryRunId, position: index + 1 })) },
+      items: { create: found.items.map((item, index) => ({ queryRunId: item.queryRunId, position: index + 1, format: item.format })) },
     },
   });
   if (delivery === 'file') app.jobs.enqueue(record.id);
@@ -276,11 +295,12 @@ export async function exportAgain(app: AppServices, user: SessionUser, exportId:
 }
 
 /** Several of the user's query runs as one ZIP (history's "Export selected"); all must be theirs. */
-export async function exportQueryRuns(app: AppServices, user: SessionUser, queryRunIds: string[], format: ExportFormat): Promise<{ exportId: string; delivery: ExportDelivery; downloadUrl: string }> {
+export async function exportQueryRuns(app: AppServices, user: SessionUser, queryRunIds: string[], format: ExportFormat | 'own'): Promise<{ exportId: string; delivery: ExportDelivery; downloadUrl: string }> {
   const runs = await app.db.queryRun.findMany({ where: { id: { in: queryRunIds }, userId: user.id }, select: { rowCount: true } });
   const total = runs.reduce((sum, run) => sum + run.rowCount, 0);
   const delivery: ExportDelivery = total > getEnv().EXPORT_JOB_THRESHOLD_ROWS ? 'file' : 'stream';
-  const record = await createExport(app, user, { queryRunIds, format, archive: true, chatId: null, delivery, totalRows: total });
+  const memberFormats = format === 'own' ? await ownFormats(app, user.id, queryRunIds) : undefined;
+  const record = await createExport(app, user, { queryRunIds, format: format === 'own' ? (memberFormats?.[queryRunIds[0]!] ?? 'csv') : format, archive: true, chatId: null, delivery, totalRows: total, memberFormats });
   if (delivery === 'file') app.jobs.enqueue(record.id);
   return { exportId: record.id, delivery, downloadUrl: exportDownloadPath(record.id) };
 }

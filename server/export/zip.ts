@@ -15,12 +15,13 @@ import { encodeFile } from './stream';
 export interface ZipMember {
   title: string;
   sql: string;
+  format: ExportFormat;
 }
 
 /** "orders.csv", then "orders (2).csv": unique, sanitised names in the archive. */
-export function uniqueMemberNames(titles: string[], extension: string): string[] {
+export function uniqueMemberNames(members: Array<{ title: string; extension: string }>): string[] {
   const used = new Set<string>(['manifest.json']);
-  return titles.map((title) => {
+  return members.map(({ title, extension }) => {
     const stem = sanitizeFilenameStem(title, 'query');
     let name = `${stem}.${extension}`;
     for (let copy = 2; used.has(name.toLowerCase()); copy++) name = `${stem} (${copy}).${extension}`;
@@ -34,10 +35,10 @@ export function uniqueMemberNames(titles: string[], extension: string): string[]
  * file). Each result is encoded to a temporary file first, one cursor at a time, so the manifest is
  * complete before the archive streams out; memory stays flat either way.
  */
-export async function* zipQueryResults(dataSource: DataSource, members: ZipMember[], format: ExportFormat, options: EncoderOptions, signal: AbortSignal, onRows: (rows: number) => void): AsyncGenerator<Uint8Array> {
+export async function* zipQueryResults(dataSource: DataSource, members: ZipMember[], options: EncoderOptions, signal: AbortSignal, onRows: (rows: number) => void): AsyncGenerator<Uint8Array> {
   const workDir = await mkdtemp(path.join(tmpdir(), 'askport-zip-'));
   try {
-    const names = uniqueMemberNames(members.map((member) => member.title), EXPORT_FORMATS[format].extension);
+    const names = uniqueMemberNames(members.map((member) => ({ title: member.title, extension: EXPORT_FORMATS[member.format].extension })));
     const manifestFiles: Array<{ file: string; title: string; query: string; format: ExportFormat; rows: number; bytes: number; sha256: string; empty: boolean }> = [];
     const zip = new JSZip();
     for (const [index, member] of members.entries()) {
@@ -52,7 +53,7 @@ export async function* zipQueryResults(dataSource: DataSource, members: ZipMembe
           rows += count;
           onRows(count);
         };
-        for await (const chunk of encodeFile(format, stream, options, { query: member.sql, title: member.title, generatedAt: new Date() }, countRows)) {
+        for await (const chunk of encodeFile(member.format, stream, options, { query: member.sql, title: member.title, generatedAt: new Date() }, countRows)) {
           if (signal.aborted) throw signal.reason ?? new Error('aborted');
           hash.update(chunk);
           bytes += chunk.byteLength;
@@ -64,10 +65,11 @@ export async function* zipQueryResults(dataSource: DataSource, members: ZipMembe
         await once(out, 'close');
       }
       const name = names[index]!;
-      manifestFiles.push({ file: name, title: member.title, query: member.sql, format, rows, bytes, sha256: hash.digest('hex'), empty: rows === 0 });
+      manifestFiles.push({ file: name, title: member.title, query: member.sql, format: member.format, rows, bytes, sha256: hash.digest('hex'), empty: rows === 0 });
       zip.file(name, createReadStream(file), { binary: true });
     }
-    zip.file('manifest.json', `${JSON.stringify({ generatedAt: new Date().toISOString(), format, files: manifestFiles }, null, 2)}\n`);
+    const formats = [...new Set(members.map((member) => member.format))];
+    zip.file('manifest.json', `${JSON.stringify({ generatedAt: new Date().toISOString(), format: formats.length === 1 ? formats[0] : 'each its own', files: manifestFiles }, null, 2)}\n`);
     // jszip's stream is an old-style stream; wrap() gives it backpressure and async iteration.
     const archive = new Readable().wrap(zip.generateNodeStream({ type: 'nodebuffer', streamFiles: true, compression: 'DEFLATE', compressionOptions: { level: 6 } }));
     for await (const chunk of archive as AsyncIterable<Buffer>) {

@@ -8,6 +8,8 @@ export interface HistoryEntry {
   exportId: string;
   title: string;
   format: ExportFormat;
+  /** The formats of a ZIP's files (several when each has its own). */
+  formats: ExportFormat[];
   archive: boolean;
   delivery: 'stream' | 'file';
   status: ExportStatus;
@@ -51,6 +53,7 @@ export async function exportHistory(app: AppServices, user: SessionUser, filter:
       exportId: record.id,
       title,
       format: record.format as ExportFormat,
+      formats: [...new Set(record.items.map((item) => (item.format ?? record.format) as ExportFormat))],
       archive: record.archive,
       delivery: record.delivery === 'file' ? 'file' : 'stream',
       status: record.status as ExportStatus,

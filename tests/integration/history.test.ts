@@ -98,3 +98,41 @@ describe.each(PROVIDERS)('export history and batch export, app database on %s', 
     expect(left[0]!.rowCount).toBe(5);
   });
 });
+
+describe('"each its own" format in a ZIP', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await createTestApp('sqlite');
+  });
+  afterAll(() => app.close());
+
+  it('puts each query in the format it was last exported in, else the default, else CSV', async () => {
+    const session = await newUser(app.db);
+    const chat = await chatSession(app, session.token);
+    const { caller } = await callerFor(app, session.token);
+    await chat.say('show products');
+    await chat.say('export this as json');
+    await chat.say('show customers');
+    await chat.say('export this as excel');
+    await chat.say('show orders');
+    const runs = await caller.history.queries({ chatId: chat.chatId() });
+    const own = await caller.history.exportQueries({ queryRunIds: runs.map((run) => run.id), format: 'own' });
+    const zip = await JSZip.loadAsync(await (await chat.download(own.downloadUrl)).arrayBuffer());
+    expect(Object.keys(zip.files).sort()).toEqual(['customers.xlsx', 'manifest.json', 'orders.csv', 'products.json']);
+    const manifest = JSON.parse(await zip.file('manifest.json')!.async('string')) as { format: string; files: Array<{ file: string; format: string }> };
+    expect(manifest.format).toBe('each its own');
+    expect(manifest.files.map((file) => [file.file, file.format])).toEqual([
+      ['orders.csv', 'csv'],
+      ['customers.xlsx', 'xlsx'],
+      ['products.json', 'json'],
+    ]);
+    expect((await caller.history.list({ status: null, format: null })).entries[0]!.formats.sort()).toEqual(['csv', 'json', 'xlsx']);
+
+    // In the chat: "export all my queries as a zip" offers "Each its own" too.
+    const question = await chat.say('export all my queries as a zip');
+    if (question.payload?.kind !== 'choice') throw new Error(question.content);
+    const eachOwn = question.payload.options.find((option) => option.label === 'Each its own')!;
+    const done = await caller.chat.act({ chatId: chat.chatId()!, label: eachOwn.label, action: eachOwn.action });
+    expect(done.messages[1]?.content).toBe('Exporting 3 queries (6,120 rows) in one ZIP, each in its own format (products as JSON, customers as Excel, orders as CSV), with a manifest.');
+  });
+});

@@ -17,7 +17,7 @@ export const historyRouter = createTRPCRouter({
     }),
   ),
   exportQueries: protectedProcedure
-    .input(z.object({ queryRunIds: z.array(z.string().min(1).max(64)).min(1, 'Select at least one query.').max(50), format: exportFormatSchema }))
+    .input(z.object({ queryRunIds: z.array(z.string().min(1).max(64)).min(1, 'Select at least one query.').max(50), format: z.union([exportFormatSchema, z.literal('own')]) }))
     .mutation(({ ctx, input }) => exportQueryRuns(ctx.services, ctx.user, input.queryRunIds, input.format)),
   exportAgain: protectedProcedure.input(z.object({ exportId: z.string().min(1).max(64) })).mutation(({ ctx, input }) => exportAgain(ctx.services, ctx.user, input.exportId)),
 });
