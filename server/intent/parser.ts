@@ -28,10 +28,10 @@ const ORDINALS: Record<string, number> = {
   '1st': 1, '2nd': 2, '3rd': 3, '4th': 4, '5th': 5, '6th': 6, '7th': 7, '8th': 8, '9th': 9, '10th': 10,
 };
 // Saying how every later export should be: needs a format ("always json"), or an explicit setting verb.
-const DEFAULT_MARKERS = /\b(always|by default|(the|my|as) default|default (export )?format|default to|from now on|going forward|in (the )?future|every time|each time|henceforth|for all future)\b/;
+const DEFAULT_MARKERS = /\b(always|by default|(the|my|as) default|default (export )?format|default to|from now on|going forward|in (the )?future|every time|each time|henceforth|for all future|(as|be) my (usual |preferred |standard )?format|my (usual|preferred|standard) format)\b/;
 const SET_DEFAULT_VERB = /\b(set|change|switch|update|reset|make)\b.*\bdefault\b/;
 /** Words that carry no request of their own: "json please", "not csv, json", "csv, no wait, json". */
-const FILLERS = new Set(['please', 'pls', 'plz', 'thanks', 'thank', 'you', 'ok', 'okay', 'now', 'then', 'instead', 'wait', 'no', 'not', 'rather', 'actually', 'sorry', 'i', 'meant', 'mean', 'of', 'than', 'just', 'format', 'file', 'version', 'yes', 'sure', 'and', 'but', "don't", 'dont', 'use', 'want', 'go', 'with', 'as', 'in', 'a', 'an', 'the']);
+const FILLERS = new Set(['please', 'pls', 'plz', 'thanks', 'thank', 'you', 'ok', 'okay', 'now', 'then', 'instead', 'wait', 'no', 'not', 'rather', 'actually', 'sorry', 'i', 'meant', 'mean', 'of', 'than', 'just', 'format', 'file', 'version', 'yes', 'sure', 'and', 'but', "don't", 'dont', 'use', 'want', 'go', 'with', 'as', 'in', 'a', 'an', 'the', 'would', 'be', 'great', 'fine', 'good', 'perfect', 'ideal', 'better', 'best', 'works']);
 
 /** Canonical words a token can be read as, with the format each format word stands for. */
 const FORMAT_WORDS: Record<string, IntentFormat> = {
