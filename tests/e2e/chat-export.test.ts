@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchBrowser } from './browser';
+import { openBrowserPage } from './browser';
 import { countInDataSource as count, screenshot } from './pages';
 
 const { baseUrl, dataDir } = inject('offlineApp');
@@ -11,9 +11,7 @@ describe('a new user of the embedded default', () => {
   let browser: Browser;
   let page: Page;
   beforeAll(async () => {
-    browser = await launchBrowser();
-    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 860 } });
-    page = await context.newPage();
+    ({ browser, page } = await openBrowserPage());
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchBrowser } from './browser';
+import { openBrowserPage } from './browser';
 import { ask, countInDataSource, downloadedText, downloadFrom, screenshot, signInAsDemo } from './pages';
 
 // Results above 10,000 rows export as jobs: progress in the chat, then the file downloads.
@@ -11,8 +11,7 @@ describe('a large export', () => {
   let page: Page;
   let events: number;
   beforeAll(async () => {
-    browser = await launchBrowser();
-    page = await (await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 860 } })).newPage();
+    ({ browser, page } = await openBrowserPage());
     events = countInDataSource(app.dataDir, 'SELECT count(*) FROM events');
     expect(events).toBeGreaterThan(10_000);
     await signInAsDemo(page, app.baseUrl);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import JSZip from 'jszip';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchBrowser } from './browser';
+import { openBrowserPage } from './browser';
 import { ask, countInDataSource, downloadFrom, screenshot, signUpNewAccount } from './pages';
 
 describe('export history and batch export', () => {
@@ -10,8 +10,7 @@ describe('export history and batch export', () => {
   let browser: Browser;
   let page: Page;
   beforeAll(async () => {
-    browser = await launchBrowser();
-    page = await (await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } })).newPage();
+    ({ browser, page } = await openBrowserPage());
     await signUpNewAccount(page, app.baseUrl, 'History Tester');
     for (const text of ['show orders', 'show products', 'show customers']) await ask(page, text);
   });

@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchBrowser } from './browser';
+import { openBrowserPage } from './browser';
 import { ask, countInDataSource, downloadedText, downloadFrom, screenshot, signInAsDemo } from './pages';
 
 // The same journeys in offline mode (fallback parser) and with a local server standing in for OpenAI.
@@ -14,8 +14,7 @@ describe.each([
   let orders: number;
   let products: number;
   beforeAll(async () => {
-    browser = await launchBrowser();
-    page = await (await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 860 } })).newPage();
+    ({ browser, page } = await openBrowserPage());
     orders = countInDataSource(app.dataDir, 'SELECT count(*) FROM orders');
     products = countInDataSource(app.dataDir, 'SELECT count(*) FROM products');
     await signInAsDemo(page, app.baseUrl);

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchBrowser } from './browser';
+import { openBrowserPage } from './browser';
 import { ask, countInDataSource, downloadedText, downloadFrom, screenshot, signUpNewAccount } from './pages';
 
 describe('a new account: export settings and saved queries', () => {
@@ -8,8 +8,7 @@ describe('a new account: export settings and saved queries', () => {
   let browser: Browser;
   let page: Page;
   beforeAll(async () => {
-    browser = await launchBrowser();
-    page = await (await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 860 } })).newPage();
+    ({ browser, page } = await openBrowserPage());
   });
   afterAll(async () => {
     await browser?.close();

@@ -134,7 +134,10 @@ describe.each(PROVIDERS)('export jobs above the threshold, app database on %s', 
       maxRunning = Math.max(maxRunning, runningNow.length);
       for (const state of states) if (state.status !== 'queued' && !startedOrder.includes(state.id)) startedOrder.push(state.id);
       if (states.every((state) => state.status === 'succeeded')) break;
-      if (states.some((state) => state.status === 'failed' || state.status === 'cancelled')) throw new Error('a job did not succeed');
+      if (states.some((state) => state.status === 'failed' || state.status === 'cancelled')) {
+        const bad = await app.db.export.findMany({ where: { id: { in: ids }, status: { in: ['failed', 'cancelled'] } }, select: { status: true, error: true } });
+        throw new Error(`a job did not succeed: ${JSON.stringify(bad)}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(maxRunning).toBeLessThanOrEqual(2);
