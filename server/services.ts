@@ -3,7 +3,6 @@ import { getEnv, isPostgresUrl } from './env';
 import { ensureDemoUser } from './auth/service';
 import { createLocalDiskStorage, type ExportStorage } from './export/storage';
 import { createInProcessExportJobs, type ExportJobOptions, type ExportJobs } from './jobs/export-jobs';
-import { createPgBossExportJobs } from './jobs/pg-boss-jobs';
 import type { DataSource } from './query/data-source';
 import { getDataSource } from './query/sources';
 import { ensureDemoData } from './seed/seed';
@@ -24,10 +23,13 @@ export function jobOptionsFromEnv(): ExportJobOptions {
 /** How export jobs run: in this process (embedded default) or through pg-boss on PostgreSQL. */
 export type JobRunner = { kind: 'in-process' } | { kind: 'pg-boss'; connectionString: string; work: boolean };
 
-/** Wires the services together; the job runner needs the others, so it is added last. */
-export function assembleServices(parts: { db: AppDb; dataSource: DataSource; storage: ExportStorage }, jobOptions: ExportJobOptions, runner: JobRunner = { kind: 'in-process' }): AppServices {
+/**
+ * Wires the services together; the job runner needs the others, so it is added last. pg-boss loads
+ * only when it is used (it and its driver cost the embedded default memory for nothing).
+ */
+export async function assembleServices(parts: { db: AppDb; dataSource: DataSource; storage: ExportStorage }, jobOptions: ExportJobOptions, runner: JobRunner = { kind: 'in-process' }): Promise<AppServices> {
   const services = { ...parts } as AppServices;
-  services.jobs = runner.kind === 'pg-boss' ? createPgBossExportJobs(services, jobOptions, runner) : createInProcessExportJobs(services, jobOptions);
+  services.jobs = runner.kind === 'pg-boss' ? (await import('./jobs/pg-boss-jobs')).createPgBossExportJobs(services, jobOptions, runner) : createInProcessExportJobs(services, jobOptions);
   return services;
 }
 

@@ -12,7 +12,7 @@ if (!isPostgresUrl(env.databaseUrl)) {
   console.error('npm run worker needs the app database on PostgreSQL (DATABASE_URL=postgres://…). On the embedded default, the app runs export jobs itself.');
   process.exit(2);
 }
-const services = assembleServices({ db: await getAppDb(), dataSource: getDataSource(), storage: createLocalDiskStorage(env.exportStorageDir) }, jobOptionsFromEnv(), jobRunnerFromEnv(true));
+const services = await assembleServices({ db: await getAppDb(), dataSource: getDataSource(), storage: createLocalDiskStorage(env.exportStorageDir) }, jobOptionsFromEnv(), jobRunnerFromEnv(true));
 
 let stopping = false;
 async function stop(signal: string) {

@@ -1,8 +1,5 @@
-import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
-import { PrismaPg } from '@prisma/adapter-pg';
 import { getEnv, isPostgresUrl, sqlitePathFromUrl } from '../env';
-import { PrismaClient as PostgresPrismaClient } from './generated/postgresql/client';
-import { PrismaClient as SqlitePrismaClient } from './generated/sqlite/client';
+import type { PrismaClient as SqlitePrismaClient } from './generated/sqlite/client';
 import { migrate } from './migrate';
 
 // Both generated clients come from one schema, so their model APIs are the same; code is typed
@@ -13,11 +10,13 @@ export type { Chat, Export, Message, QueryRun, User } from './generated/sqlite/c
 /** Opens the app database at `url` after applying pending migrations. */
 export async function openAppDb(url: string): Promise<AppDb> {
   await migrate(url);
+  // Only the provider in use is loaded: each client with its driver costs the server memory.
   if (isPostgresUrl(url)) {
-    const client = new PostgresPrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
-    return client as unknown as AppDb;
+    const [{ PrismaClient }, { PrismaPg }] = await Promise.all([import('./generated/postgresql/client'), import('@prisma/adapter-pg')]);
+    return new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as AppDb;
   }
-  return new SqlitePrismaClient({ adapter: new PrismaBetterSqlite3({ url: `file:${sqlitePathFromUrl(url)}`, timeout: 10_000 }) });
+  const [{ PrismaClient }, { PrismaBetterSqlite3 }] = await Promise.all([import('./generated/sqlite/client'), import('@prisma/adapter-better-sqlite3')]);
+  return new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: `file:${sqlitePathFromUrl(url)}`, timeout: 10_000 }) });
 }
 
 // One client per process; kept on globalThis so Next's dev reloads do not open a new one each time.

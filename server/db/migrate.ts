@@ -2,7 +2,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { isPostgresUrl, sqlitePathFromUrl } from '../env';
 
 // Plain SQL migrations, one folder per provider, applied in name order and recorded in
@@ -58,6 +57,7 @@ function migrateSqlite(file: string): string[] {
 const MIGRATION_LOCK_KEY = 4_212_007;
 
 async function migratePostgres(url: string): Promise<string[]> {
+  const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

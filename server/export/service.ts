@@ -14,7 +14,7 @@ import type { EncoderOptions } from './encoders';
 import { log } from '../log';
 import { checkExportRateLimit } from './rate-limit';
 import { registerRunningExport } from './running';
-import { encodeFile } from './stream';
+import { openEncodedFile, type EncodedFile } from './stream';
 import { zipQueryResults } from './zip';
 
 export interface ExportDownload {
@@ -109,11 +109,8 @@ export function exportFileInfo(record: Export & { chat: Chat | null; items: Arra
   return { filename: exportFilename(title, EXPORT_FORMATS[format].extension, at), contentType: EXPORT_FORMATS[format].contentType };
 }
 
-export interface OpenedExport {
-  chunks: AsyncGenerator<Uint8Array>;
-  /** Closes the cursor even if no chunk was ever read. */
-  close: () => Promise<void>;
-}
+/** An export's bytes; closing it closes the cursor even if no chunk was ever read. */
+export type OpenedExport = EncodedFile;
 
 /**
  * Opens an export's contents: guards every statement again and opens the first cursor, so SQL errors
@@ -128,9 +125,9 @@ export async function openExportContents(app: AppServices, record: ExportWithCon
     const checked = members.map((member, index) => ({ ...member, sql: guarded[index]!.sql }));
     return { chunks: zipQueryResults(app.dataSource, checked, options, signal, onRows), close: async () => undefined };
   }
-  const rows = await app.dataSource.stream(guarded[0]!.sql);
   const metadata = { query: guarded[0]!.sql, title: members[0]!.title, generatedAt: startedAt };
-  return { chunks: abortable(encodeFile(format, rows, options, metadata, onRows), signal), close: () => rows.close() };
+  const file = await openEncodedFile(app.dataSource, guarded[0]!.sql, format, options, metadata, onRows);
+  return { chunks: abortable(file.chunks, signal), close: file.close };
 }
 
 /** Stops between chunks once `signal` is aborted ("cancel" in the chat). */

@@ -1,5 +1,5 @@
 import type { ExportFormat } from '@/lib/export-request';
-import type { RowStream } from '../query/data-source';
+import type { DataSource, EncodedStream, RowStream } from '../query/data-source';
 import { createEncoder, type EncoderOptions, type ExportEncoder, type ExportMetadata } from './encoders';
 import { encodeXlsx } from './xlsx';
 
@@ -22,4 +22,31 @@ export async function* encodeFile(format: ExportFormat, rows: RowStream, options
     onRows(piece.rows);
     yield textEncoder.encode(piece.text);
   }
+}
+
+/** The bytes of a file the data source encoded, counting rows as they pass. */
+async function* encodedBytes(encoded: EncodedStream, onRows: (count: number) => void): AsyncGenerator<Uint8Array> {
+  for await (const batch of encoded) {
+    onRows(batch.rows);
+    yield batch.bytes;
+  }
+}
+
+export interface EncodedFile {
+  chunks: AsyncGenerator<Uint8Array>;
+  /** Stops the cursor and releases the connection even if no chunk was ever read. */
+  close: () => Promise<void>;
+}
+
+/**
+ * Opens one query's file: encoded by the data source where it can (its fast path), else from rows.
+ * Both give the same bytes. SQL errors surface here, before any byte.
+ */
+export async function openEncodedFile(dataSource: DataSource, sql: string, format: ExportFormat, options: EncoderOptions, metadata: ExportMetadata, onRows: (count: number) => void): Promise<EncodedFile> {
+  if (format !== 'xlsx' && dataSource.streamEncoded) {
+    const encoded = await dataSource.streamEncoded(sql, { format, options, metadata });
+    if (encoded) return { chunks: encodedBytes(encoded, onRows), close: () => encoded.close() };
+  }
+  const rows = await dataSource.stream(sql);
+  return { chunks: encodeFile(format, rows, options, metadata, onRows), close: () => rows.close() };
 }

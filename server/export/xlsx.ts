@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import type { CellValue, QueryColumn, RowStream } from '../query/data-source';
 import { cellText, isNumericKind } from './cells';
 
@@ -31,7 +31,9 @@ function xlsxCell(value: CellValue, column: QueryColumn): ExcelJS.CellValue {
  */
 export async function* encodeXlsx(rows: RowStream, onRows: (count: number) => void, maxRowsPerSheet = MAX_DATA_ROWS_PER_SHEET): AsyncGenerator<Uint8Array> {
   const output = new PassThrough({ highWaterMark: OUTPUT_HIGH_WATER_MARK });
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: output, useStyles: true, useSharedStrings: false });
+  // Loaded on first use: exceljs costs the server about 30 MB of memory, and most exports are not XLSX.
+  const { default: excel } = await import('exceljs');
+  const workbook = new excel.stream.xlsx.WorkbookWriter({ stream: output, useStyles: true, useSharedStrings: false });
   workbook.creator = 'Askport';
   const columns = rows.columns;
   let sheet: ExcelJS.Worksheet | null = null;

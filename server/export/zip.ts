@@ -5,12 +5,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
-import JSZip from 'jszip';
 import { EXPORT_FORMATS, type ExportFormat } from '@/lib/export-request';
 import { sanitizeFilenameStem } from '@/lib/filename';
 import type { DataSource } from '../query/data-source';
 import type { EncoderOptions } from './encoders';
-import { encodeFile } from './stream';
+import { openEncodedFile } from './stream';
 
 export interface ZipMember {
   title: string;
@@ -40,6 +39,8 @@ export async function* zipQueryResults(dataSource: DataSource, members: ZipMembe
   try {
     const names = uniqueMemberNames(members.map((member) => ({ title: member.title, extension: EXPORT_FORMATS[member.format].extension })));
     const manifestFiles: Array<{ file: string; title: string; query: string; format: ExportFormat; rows: number; bytes: number; sha256: string; empty: boolean }> = [];
+    // Loaded on first use, like exceljs: the server does not carry it until someone asks for a ZIP.
+    const { default: JSZip } = await import('jszip');
     const zip = new JSZip();
     for (const [index, member] of members.entries()) {
       const file = path.join(workDir, `${index}.part`);
@@ -47,20 +48,20 @@ export async function* zipQueryResults(dataSource: DataSource, members: ZipMembe
       const hash = createHash('sha256');
       let rows = 0;
       let bytes = 0;
-      const stream = await dataSource.stream(member.sql);
+      const countRows = (count: number) => {
+        rows += count;
+        onRows(count);
+      };
+      const encoded = await openEncodedFile(dataSource, member.sql, member.format, options, { query: member.sql, title: member.title, generatedAt: new Date() }, countRows);
       try {
-        const countRows = (count: number) => {
-          rows += count;
-          onRows(count);
-        };
-        for await (const chunk of encodeFile(member.format, stream, options, { query: member.sql, title: member.title, generatedAt: new Date() }, countRows)) {
+        for await (const chunk of encoded.chunks) {
           if (signal.aborted) throw signal.reason ?? new Error('aborted');
           hash.update(chunk);
           bytes += chunk.byteLength;
           if (!out.write(chunk)) await once(out, 'drain');
         }
       } finally {
-        await stream.close();
+        await encoded.close();
         out.end();
         await once(out, 'close');
       }

@@ -1,3 +1,4 @@
+import type { EncodableFormat, EncoderOptions, ExportMetadata } from '../export/encoding';
 import type { SqlDialect } from './guard';
 
 /** What a column holds, as far as the data source says; writers use it to keep numbers exact. */
@@ -23,6 +24,24 @@ export interface RowStream extends AsyncIterable<CellValue[][]> {
   close(): Promise<void>;
 }
 
+/** Part of a file as the data source encoded it: the bytes and how many rows they hold. */
+export interface EncodedBatch {
+  rows: number;
+  bytes: Uint8Array;
+}
+
+/** A whole file (header to end) encoded by the data source, a batch at a time. */
+export interface EncodedStream extends AsyncIterable<EncodedBatch> {
+  columns: QueryColumn[];
+  close(): Promise<void>;
+}
+
+export interface EncodeRequest {
+  format: EncodableFormat;
+  options: EncoderOptions;
+  metadata: ExportMetadata;
+}
+
 export interface StreamOptions {
   batchSize?: number;
 }
@@ -36,6 +55,12 @@ export interface DataSource {
   preview(sql: string, limit: number): Promise<QueryPreview>;
   /** Every row, a batch at a time, pulled only as fast as the consumer reads. */
   stream(sql: string, options?: StreamOptions): Promise<RowStream>;
+  /**
+   * The fast path: the file encoded where the data is read (SQLite's query process, PostgreSQL's
+   * COPY), with the same bytes as `stream` plus the encoder. Null when this source cannot encode
+   * this format or these columns exactly; the caller then encodes rows from `stream`.
+   */
+  streamEncoded?(sql: string, file: EncodeRequest): Promise<EncodedStream | null>;
   close(): Promise<void>;
 }
 

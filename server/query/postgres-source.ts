@@ -1,6 +1,10 @@
 import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import Cursor from 'pg-cursor';
-import { DEFAULT_BATCH_SIZE, QueryExecutionError, QueryTimeoutError, type CellValue, type ColumnKind, type DataSource, type QueryColumn, type RowStream } from './data-source';
+import { POSTGRES_COPY_CSV_TYPES, postgresCopyCsvQuery } from '../export/csv-sql';
+import { crlfRecords } from './crlf-records';
+import { createCsvEncoder } from '../export/encoders';
+import { DEFAULT_BATCH_SIZE, QueryExecutionError, QueryTimeoutError, type CellValue, type ColumnKind, type EncodedBatch, type EncodedStream, type DataSource, type QueryColumn, type RowStream } from './data-source';
 
 // Reads run in a READ ONLY, REPEATABLE READ transaction (one snapshot for preview and count, or for a
 // whole export) with a statement timeout, through a server-side cursor a batch at a time.
@@ -142,6 +146,66 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
               });
             }
             failed = false;
+          } finally {
+            await close(failed);
+          }
+        },
+      };
+    },
+
+    async streamEncoded(sql, { format, options }): Promise<EncodedStream | null> {
+      // JSON has no SQL-side formatting here; it goes through the cursor.
+      if (format !== 'csv') return null;
+      const client = await beginReadOnly();
+      let fields: pg.FieldDef[];
+      try {
+        fields = (await client.query({ text: `SELECT * FROM (${sql}\n) AS askport_describe LIMIT 0`, rowMode: 'array' })).fields;
+      } catch (error) {
+        await finish(client, true);
+        throw toExecutionError(error, timeoutMs);
+      }
+      // One-column files and types SQL cannot render exactly go through the cursor (see csv-sql.ts).
+      if (fields.length < 2 || !fields.every((field) => POSTGRES_COPY_CSV_TYPES.has(field.dataTypeID))) {
+        await finish(client, false);
+        return null;
+      }
+      const columns = toColumns(fields);
+      const copySql = postgresCopyCsvQuery(sql, fields.map((field) => field.dataTypeID), options.neutraliseFormulas);
+      const copy = client.query(copyTo(`COPY (${copySql}) TO STDOUT (FORMAT csv)`));
+      const batches = crlfRecords(copy);
+      let closed = false;
+      const close = async (failed: boolean) => {
+        if (closed) return;
+        closed = true;
+        if (failed) {
+          // A COPY cannot be stopped halfway on its connection: drop the connection, which ends the
+          // backend's query, rather than reading the rest.
+          copy.destroy();
+          client.release(true);
+        } else {
+          await finish(client, false);
+        }
+      };
+      // The first batch is read now so that SQL errors surface before any byte is sent.
+      let first: IteratorResult<EncodedBatch>;
+      try {
+        first = await batches.next();
+      } catch (error) {
+        await close(true);
+        throw toExecutionError(error, timeoutMs);
+      }
+      return {
+        columns,
+        close: () => close(true),
+        async *[Symbol.asyncIterator]() {
+          let failed = true;
+          try {
+            // The header comes from csv-stringify, as on the row path.
+            yield { rows: 0, bytes: Buffer.from(createCsvEncoder(columns, options).start()) };
+            for (let next = first; !next.done; next = await batches.next()) yield next.value;
+            failed = false;
+          } catch (error) {
+            throw toExecutionError(error, timeoutMs);
           } finally {
             await close(failed);
           }

@@ -1,10 +1,30 @@
 import { getEnv, isPostgresUrl, sqlitePathFromUrl } from '../env';
 import type { DataSource } from './data-source';
-import { createPostgresDataSource } from './postgres-source';
+import type { SqlDialect } from './guard';
 import { createSqliteDataSource } from './sqlite-source';
 
+/** A data source whose module loads on first use (pg and its pool cost memory the SQLite default does not need). */
+function loadOnFirstUse(dialect: SqlDialect, load: () => Promise<DataSource>): DataSource {
+  let loading: Promise<DataSource> | null = null;
+  const source = () => (loading ??= load());
+  return {
+    dialect,
+    listTables: async () => (await source()).listTables(),
+    preview: async (sql, limit) => (await source()).preview(sql, limit),
+    stream: async (sql, options) => (await source()).stream(sql, options),
+    streamEncoded: async (sql, file) => {
+      const loaded = await source();
+      return loaded.streamEncoded ? loaded.streamEncoded(sql, file) : null;
+    },
+    close: async () => {
+      if (loading) await (await loading).close();
+    },
+  };
+}
+
 export function openDataSource(url: string, timeoutMs: number): DataSource {
-  return isPostgresUrl(url) ? createPostgresDataSource(url, timeoutMs) : createSqliteDataSource(sqlitePathFromUrl(url), timeoutMs);
+  if (!isPostgresUrl(url)) return createSqliteDataSource(sqlitePathFromUrl(url), timeoutMs);
+  return loadOnFirstUse('postgresql', async () => (await import('./postgres-source')).createPostgresDataSource(url, timeoutMs));
 }
 
 const holder = globalThis as unknown as { askportDataSource?: DataSource };

@@ -69,7 +69,7 @@ export async function createTestApp(provider: Provider, options: { events?: numb
   const dataSource = openDataSource(postgresData ? postgresData.url : `file:${demoDataFile}`, options.queryTimeoutMs ?? 10_000);
   const storage = createLocalDiskStorage(path.join(temp.dir, 'exports'));
   const runner = options.pgBoss && postgresApp ? { kind: 'pg-boss' as const, connectionString: postgresApp.url, work: options.pgBoss.work } : { kind: 'in-process' as const };
-  const services = assembleServices({ db, dataSource, storage }, { ...TEST_JOB_OPTIONS, ...options.jobs }, runner);
+  const services = await assembleServices({ db, dataSource, storage }, { ...TEST_JOB_OPTIONS, ...options.jobs }, runner);
   return {
     services,
     db,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QueryExecutionError, QueryTimeoutError, type DataSource } from '@/server/query/data-source';
+import { QueryExecutionError, QueryTimeoutError, type CellValue, type DataSource } from '@/server/query/data-source';
 import { openDataSource } from '@/server/query/sources';
 import { seedDemoData } from '@/server/seed/seed';
 import { seededDemoDatabase, tempDir } from '../helpers/databases';
@@ -63,6 +63,19 @@ describe.each(['sqlite', 'postgresql'] as const)('data source on %s', (dialect) 
     expect(preview.rows[0]?.[3]).toBe(12);
     const stream = await dataSource.stream(sql);
     for await (const batch of stream) expect(batch[0]?.slice(0, 2)).toEqual(expectedBig);
+  });
+
+  it('keeps a 64-bit integer exact when it first appears deep in a stream', async () => {
+    // SQLite reads plain numbers until a value reaches 2^53, then re-reads exactly from where it was.
+    const sql = dialect === 'sqlite'
+      ? 'SELECT id, CASE WHEN id = 2500 THEN 9007199254740993 WHEN id = 2501 THEN 1e300 ELSE id * 2 END AS v FROM events ORDER BY id'
+      : "SELECT id, CASE WHEN id = 2500 THEN 9007199254740993 ELSE id * 2 END::int8 AS v FROM events ORDER BY id";
+    const rows: CellValue[][] = [];
+    for await (const batch of await dataSource.stream(sql, { batchSize: 1_000 })) rows.push(...batch);
+    expect(rows.map((row) => Number(row[0]))).toEqual(Array.from({ length: EVENTS }, (_, index) => index + 1));
+    expect(rows[2_499]?.[1]).toEqual(dialect === 'sqlite' ? 9007199254740993n : '9007199254740993');
+    if (dialect === 'sqlite') expect(rows[2_500]?.[1]).toBe(1e300);
+    expect(Number(rows[4_000]?.[1])).toBe(8_002);
   });
 
   it('gives timestamps as ISO 8601 UTC text with every fractional digit', async () => {

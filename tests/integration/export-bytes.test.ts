@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExportFormat } from '@/lib/export-request';
 import { DEFAULT_ENCODER_OPTIONS } from '@/server/export/encoders';
-import { encodeFile } from '@/server/export/stream';
+import { encodeFile, openEncodedFile } from '@/server/export/stream';
 import type { DataSource } from '@/server/query/data-source';
 import { openDataSource } from '@/server/query/sources';
 import { seededDemoDatabase } from '../helpers/databases';
@@ -34,5 +34,12 @@ describe.each(['sqlite', 'postgresql'] as const)('export bytes from %s do not de
     expect(reference.byteLength).toBeGreaterThan(50_000);
     expect((await render(dataSource, format, 7)).equals(reference)).toBe(true);
     expect((await render(dataSource, format, 1)).equals(reference)).toBe(true);
+  });
+
+  it.each(['csv', 'json'] as const)('%s from the fast path (the data source encodes)', async (format) => {
+    const file = await openEncodedFile(dataSource, SQL, format, DEFAULT_ENCODER_OPTIONS, metadata, () => undefined);
+    const parts: Uint8Array[] = [];
+    for await (const chunk of file.chunks) parts.push(chunk);
+    expect(Buffer.concat(parts).equals(await render(dataSource, format, 1_000))).toBe(true);
   });
 });

@@ -5,7 +5,7 @@ import { SESSION_COOKIE } from '@/server/auth/service';
 import { handleExportDownload, handleQueryRunDownload } from '@/server/export/download-route';
 import { createExport } from '@/server/export/service';
 import { createInProcessExportJobs } from '@/server/jobs/export-jobs';
-import type { DataSource, RowStream } from '@/server/query/data-source';
+import type { DataSource, EncodedStream, RowStream } from '@/server/query/data-source';
 import { chatSession } from '../helpers/chat';
 import { createPostgresDatabase, createTestApp, TEST_JOB_OPTIONS, type TestApp } from '../helpers/databases';
 import { newUser } from '../helpers/users';
@@ -94,6 +94,21 @@ describe('export reliability', () => {
               }
             },
           } satisfies RowStream;
+        },
+        async streamEncoded(sql, file) {
+          const encoded = real.streamEncoded ? await real.streamEncoded(sql, file) : null;
+          if (!encoded) return null;
+          return {
+            columns: encoded.columns,
+            close: encoded.close,
+            async *[Symbol.asyncIterator]() {
+              let batches = 0;
+              for await (const batch of encoded) {
+                if (++batches > 3) throw new Error('connection to the data source was lost');
+                yield batch;
+              }
+            },
+          } satisfies EncodedStream;
         },
       };
       const services = { ...app.services, dataSource: breaking };

@@ -1,0 +1,133 @@
+import type { stringify as csvStringify } from 'csv-stringify/sync';
+import type { CellValue, ColumnKind, QueryColumn } from '../query/data-source';
+
+/** Options that change a file's bytes. */
+export interface EncoderOptions {
+  csvByteOrderMark: boolean;
+  neutraliseFormulas: boolean;
+  /** JSON: `{"rows": [...], "metadata": {...}}` instead of a bare array. */
+  includeMetadata: boolean;
+}
+
+/** What the JSON metadata block says about the file, besides the row count it counts itself. */
+export interface ExportMetadata {
+  query: string;
+  title: string;
+  generatedAt: Date;
+}
+
+/**
+ * Turns batches of rows into text. Every batch ends on a row boundary and nothing depends on where
+ * batches split, so the bytes are the same whatever the batch size.
+ */
+export interface ExportEncoder {
+  start(): string;
+  batch(rows: CellValue[][]): string;
+  /** Rows another encoder of the same file wrote in between (the JSON separators depend on them). */
+  skip(rowCount: number): void;
+  end(): string;
+}
+
+export type EncodableFormat = 'csv' | 'json';
+
+/**
+ * Every cell and file rule, in one self-contained function: it uses nothing from outside its body
+ * but `stringify` (csv-stringify) and Node's globals, so the SQLite query processes run this same code
+ * from its source text (see sqlite-source.ts) and encode batches in parallel with the server.
+ */
+export function encodingRuntime(stringify: typeof csvStringify) {
+  const EXACT_NUMBER = /^-?\d+(\.\d+)?$/;
+  /** Text a spreadsheet would run as a formula (OWASP CSV injection): =, +, -, @, tab, CR. */
+  const FORMULA_START = /^[=+\-@\t\r]/;
+  const JSON_FORMAT_VERSION = 1;
+
+  function isNumericKind(kind: ColumnKind): boolean {
+    return kind === 'integer' || kind === 'decimal' || kind === 'float';
+  }
+
+  /** Plain text of a value, or null for SQL NULL. Numbers keep every digit the database gave. */
+  function cellText(value: CellValue): string | null {
+    if (value === null || value === undefined) return null;
+    if (typeof value === 'string') return value;
+    if (typeof value === 'number') return Number.isFinite(value) ? String(value) : null;
+    if (typeof value === 'bigint') return value.toString();
+    if (typeof value === 'boolean') return value ? 'true' : 'false';
+    if (value instanceof Date) return value.toISOString();
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  }
+
+  /** A CSV field: NULL → empty; formula-like text gets a leading apostrophe unless it is a number. */
+  function csvCell(value: CellValue, kind: ColumnKind, neutraliseFormulas: boolean): string {
+    const text = cellText(value);
+    if (text === null) return '';
+    if (neutraliseFormulas && typeof value === 'string' && FORMULA_START.test(text) && !(isNumericKind(kind) && EXACT_NUMBER.test(text))) {
+      return `'${text}`;
+    }
+    return text;
+  }
+
+  /** A JSON value's source text. Integers and decimals are written as number literals digit for digit. */
+  function jsonValue(value: CellValue, kind: ColumnKind): string {
+    if (value === null || value === undefined) return 'null';
+    if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
+    if (typeof value === 'bigint') return value.toString();
+    if (typeof value === 'boolean') return value ? 'true' : 'false';
+    if (typeof value === 'string' && isNumericKind(kind) && EXACT_NUMBER.test(value)) return value;
+    return JSON.stringify(cellText(value));
+  }
+
+  function createCsvEncoder(columns: QueryColumn[], options: EncoderOptions): ExportEncoder {
+    // RFC 4180: CRLF between records; fields with a comma, quote, CR or LF are quoted.
+    const csvOptions = { record_delimiter: 'windows', quoted_match: ['\n', '\r'] };
+    return {
+      start: () => (options.csvByteOrderMark ? '\ufeff' : '') + stringify([columns.map((column) => column.name)], csvOptions),
+      batch: (rows) => stringify(rows.map((row) => columns.map((column, index) => csvCell(row[index] ?? null, column.kind, options.neutraliseFormulas))), csvOptions),
+      skip: () => undefined,
+      end: () => '',
+    };
+  }
+
+  /** JSON object keys must differ: a second "id" becomes "id_2". */
+  function uniqueKeys(names: string[]): string[] {
+    const seen = new Set<string>();
+    return names.map((name) => {
+      let key = name;
+      for (let suffix = 2; seen.has(key); suffix++) key = `${name}_${suffix}`;
+      seen.add(key);
+      return key;
+    });
+  }
+
+  /**
+   * One JSON document: an array of row objects, or with metadata `{"rows": [...], "metadata": {...}}`.
+   * The metadata comes last because the row count is only known once every row is written.
+   */
+  function createJsonEncoder(columns: QueryColumn[], metadata: ExportMetadata | null = null): ExportEncoder {
+    const keys = uniqueKeys(columns.map((column) => column.name)).map((key) => `${JSON.stringify(key)}:`);
+    let rowsWritten = 0;
+    const objectOf = (row: CellValue[]) => `{${columns.map((column, index) => keys[index] + jsonValue(row[index] ?? null, column.kind)).join(',')}}`;
+    return {
+      start: () => (metadata ? '{"rows":[' : '['),
+      batch: (rows) => {
+        let text = '';
+        for (const row of rows) text += (rowsWritten++ === 0 ? '\n' : ',\n') + objectOf(row);
+        return text;
+      },
+      skip: (rowCount) => {
+        rowsWritten += rowCount;
+      },
+      end: () => {
+        const close = rowsWritten === 0 ? ']' : '\n]';
+        if (!metadata) return `${close}\n`;
+        const block = { query: metadata.query, title: metadata.title, generatedAt: new Date(metadata.generatedAt).toISOString(), rowCount: rowsWritten, columns: columns.map((column) => ({ name: column.name, kind: column.kind })), formatVersion: JSON_FORMAT_VERSION };
+        return `${close},\n"metadata":${JSON.stringify(block)}}\n`;
+      },
+    };
+  }
+
+  function createEncoder(format: EncodableFormat, columns: QueryColumn[], options: EncoderOptions, metadata: ExportMetadata | null = null): ExportEncoder {
+    return format === 'csv' ? createCsvEncoder(columns, options) : createJsonEncoder(columns, options.includeMetadata ? metadata : null);
+  }
+
+  return { JSON_FORMAT_VERSION, isNumericKind, cellText, csvCell, jsonValue, createCsvEncoder, uniqueKeys, createJsonEncoder, createEncoder };
+}
