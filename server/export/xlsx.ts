@@ -1,86 +1,264 @@
-import { PassThrough } from 'node:stream';
-import type ExcelJS from 'exceljs';
+import { once } from 'node:events';
+import { constants as zlibConstants, crc32, createDeflateRaw, type DeflateRaw } from 'node:zlib';
 import type { CellValue, QueryColumn, RowStream } from '../query/data-source';
 import { cellText, isNumericKind } from './cells';
 
+// A streaming XLSX writer of our own: sheet XML a batch at a time, deflated and sent at once, so
+// memory stays flat at any row count. (exceljs's "streaming" writer keeps each sheet's XML until the
+// sheet is committed: 680 MB for a million rows, exceljs issue #1894.) The package is plain
+// SpreadsheetML: inline strings, typed numbers, dates as serial numbers with a date format, a bold
+// frozen header with an auto-filter, and a new sheet after each 1,048,575 data rows.
+
 /** Excel's last row is 1,048,576: one header plus this many data rows per sheet. */
 export const MAX_DATA_ROWS_PER_SHEET = 1_048_575;
-// How much finished workbook may wait for the reader before adding rows pauses.
-const OUTPUT_HIGH_WATER_MARK = 1024 * 1024;
 const ISO_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+const EXACT_NUMBER = /^-?\d+(\.\d+)?$/;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+// Dates before 1900-03-01 fall in Excel's 1900 leap-year bug; they stay ISO text.
+const FIRST_EXCEL_DATE_MS = Date.UTC(1900, 2, 1);
+const MS_PER_DAY = 86_400_000;
+const EXCEL_EPOCH_DAYS = 25_569; // 1970-01-01 as an Excel serial day
+
+const STYLE_HEADER = 1;
+const STYLE_DATE = 2;
 
 /** A typed cell: numbers as numbers, timestamps as dates, everything else as text. */
-function xlsxCell(value: CellValue, column: QueryColumn): ExcelJS.CellValue {
+type XlsxValue = { number: number; date?: boolean } | { text: string } | { boolean: boolean } | null;
+
+function xlsxValue(value: CellValue, column: QueryColumn): XlsxValue {
   if (value === null || value === undefined) return null;
-  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
-  if (typeof value === 'boolean') return value;
-  if (value instanceof Date) return value;
-  if (typeof value === 'bigint') return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
+  if (typeof value === 'number') return Number.isFinite(value) ? { number: value } : null;
+  if (typeof value === 'boolean') return { boolean: value };
+  if (value instanceof Date) return dateValue(value.getTime(), value.toISOString());
+  if (typeof value === 'bigint') return value <= MAX_SAFE && value >= -MAX_SAFE ? { number: Number(value) } : { text: value.toString() };
   if (typeof value === 'string') {
-    if (isNumericKind(column.kind) && /^-?\d+(\.\d+)?$/.test(value)) return Number(value);
-    if ((column.kind === 'timestamp' || column.kind === 'text' || column.kind === 'unknown') && ISO_TIMESTAMP.test(value)) return new Date(value);
-    return value;
+    if (isNumericKind(column.kind) && EXACT_NUMBER.test(value)) return { number: Number(value) };
+    if ((column.kind === 'timestamp' || column.kind === 'text' || column.kind === 'unknown') && ISO_TIMESTAMP.test(value)) return dateValue(Date.parse(value), value);
+    return { text: value };
   }
-  return cellText(value);
+  return { text: cellText(value) ?? '' };
+}
+
+function dateValue(ms: number, text: string): XlsxValue {
+  if (!Number.isFinite(ms) || ms < FIRST_EXCEL_DATE_MS) return { text };
+  return { number: ms / MS_PER_DAY + EXCEL_EPOCH_DAYS, date: true };
+}
+
+const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+
+/**
+ * Text for an XML text node. Control characters XML 1.0 forbids, and CR (XML readers turn CRLF into
+ * LF), become Excel's _xHHHH_ escapes; a literal _xHHHH_ is protected the way Excel does it (_x005F_
+ * for its underscore).
+ */
+function xmlText(text: string): string {
+  return text
+    .replace(/_(x[0-9A-Fa-f]{4}_)/g, '_x005F_$1')
+    .replace(/[&<>"]/g, (character) => XML_ESCAPES[character]!)
+    .replace(/[\u0000-\u0008\u000B-\u000D\u000E-\u001F\uFFFE\uFFFF]/g, (character) => `_x${character.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}_`);
+}
+
+function columnLetters(index: number): string {
+  let letters = '';
+  for (let number = index + 1; number > 0; number = Math.floor((number - 1) / 26)) letters = String.fromCharCode(65 + ((number - 1) % 26)) + letters;
+  return letters;
+}
+
+function cellXml(reference: string, value: XlsxValue, style = 0): string {
+  const styleAttribute = style ? ` s="${style}"` : '';
+  if (value === null) return style ? `<c r="${reference}"${styleAttribute}/>` : '';
+  if ('number' in value) return `<c r="${reference}"${value.date ? ` s="${STYLE_DATE}"` : styleAttribute}><v>${value.number}</v></c>`;
+  if ('boolean' in value) return `<c r="${reference}" t="b"${styleAttribute}><v>${value.boolean ? 1 : 0}</v></c>`;
+  const preserve = /^\s|\s$|\n/.test(value.text) ? ' xml:space="preserve"' : '';
+  return `<c r="${reference}" t="inlineStr"${styleAttribute}><is><t${preserve}>${xmlText(value.text)}</t></is></c>`;
+}
+
+const XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n';
+const MAIN_NS = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
+const REL_NS = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
+const PACKAGE_REL_NS = 'http://schemas.openxmlformats.org/package/2006/relationships';
+
+function sheetStart(columns: QueryColumn[]): string {
+  const widths = columns.map((column, index) => `<col min="${index + 1}" max="${index + 1}" width="${Math.min(60, Math.max(10, column.name.length + 2))}" customWidth="1"/>`).join('');
+  const header = columns.map((column, index) => cellXml(`${columnLetters(index)}1`, { text: column.name }, STYLE_HEADER)).join('');
+  return `${XML_HEAD}<worksheet xmlns="${MAIN_NS}" xmlns:r="${REL_NS}"><sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>${widths ? `<cols>${widths}</cols>` : ''}<sheetData><row r="1" s="${STYLE_HEADER}" customFormat="1">${header}</row>`;
+}
+
+function sheetEnd(columns: QueryColumn[]): string {
+  return `</sheetData><autoFilter ref="A1:${columnLetters(Math.max(0, columns.length - 1))}1"/></worksheet>`;
+}
+
+function packageParts(sheetNames: string[], columnCount: number): Array<[string, string]> {
+  const sheets = sheetNames.map((_, index) => index + 1);
+  const lastColumn = columnLetters(Math.max(0, columnCount - 1));
+  return [
+    ['[Content_Types].xml', `${XML_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>${sheets.map((n) => `<Override PartName="/xl/worksheets/sheet${n}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`).join('')}<Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/></Types>`],
+    ['_rels/.rels', `${XML_HEAD}<Relationships xmlns="${PACKAGE_REL_NS}"><Relationship Id="rId1" Type="${REL_NS}/officeDocument" Target="xl/workbook.xml"/><Relationship Id="rId2" Type="${REL_NS}/extended-properties" Target="docProps/app.xml"/></Relationships>`],
+    ['docProps/app.xml', `${XML_HEAD}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Application>Askport</Application></Properties>`],
+    ['xl/workbook.xml', `${XML_HEAD}<workbook xmlns="${MAIN_NS}" xmlns:r="${REL_NS}"><bookViews><workbookView/></bookViews><sheets>${sheetNames.map((name, index) => `<sheet name="${xmlText(name)}" sheetId="${index + 1}" r:id="rId${index + 1}"/>`).join('')}</sheets><definedNames>${sheets.map((n, index) => `<definedName name="_xlnm._FilterDatabase" localSheetId="${index}" hidden="1">'${xmlText(sheetNames[index]!)}'!$A$1:$${lastColumn}$1</definedName>`).join('')}</definedNames></workbook>`],
+    ['xl/_rels/workbook.xml.rels', `${XML_HEAD}<Relationships xmlns="${PACKAGE_REL_NS}">${sheets.map((n) => `<Relationship Id="rId${n}" Type="${REL_NS}/worksheet" Target="worksheets/sheet${n}.xml"/>`).join('')}<Relationship Id="rId${sheets.length + 1}" Type="${REL_NS}/styles" Target="styles.xml"/></Relationships>`],
+    ['xl/styles.xml', `${XML_HEAD}<styleSheet xmlns="${MAIN_NS}"><numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm:ss"/></numFmts><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/><xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>`],
+  ];
+}
+
+// A fixed entry time (1980-01-01 00:00 in DOS format) so the same data gives the same bytes.
+const DOS_TIME = 0;
+const DOS_DATE = (0 << 9) | (1 << 5) | 1;
+const FLAGS = 0x0808; // sizes in a data descriptor after the data (bit 3), UTF-8 names (bit 11)
+
+interface CentralEntry {
+  name: Buffer;
+  crc: number;
+  compressed: number;
+  size: number;
+  offset: number;
+}
+
+/** A ZIP written front to back: each entry streamed as DEFLATE pieces, then the central directory. */
+class ZipWriter {
+  private written = 0;
+  private readonly entries: CentralEntry[] = [];
+  private current: CentralEntry | null = null;
+  // One DEFLATE stream per entry, flushed after each piece so the piece's bytes can go out at once
+  // (a new zlib context per piece would cost a quarter megabyte of native memory each time).
+  private deflate: DeflateRaw | null = null;
+  private deflated: Buffer[] = [];
+
+  private takeDeflated(): Buffer {
+    const bytes = Buffer.concat(this.deflated);
+    this.deflated = [];
+    this.current!.compressed += bytes.length;
+    return this.out(bytes);
+  }
+
+  private out(bytes: Buffer): Buffer {
+    this.written += bytes.length;
+    if (this.written > 0xffff_ffff) throw new Error('The workbook is larger than 4 GB, the most a ZIP without ZIP64 holds.');
+    return bytes;
+  }
+
+  begin(name: string): Buffer {
+    const nameBytes = Buffer.from(name, 'utf8');
+    this.current = { name: nameBytes, crc: 0, compressed: 0, size: 0, offset: this.written };
+    this.deflate = createDeflateRaw({ level: 6 });
+    this.deflate.on('data', (chunk: Buffer) => this.deflated.push(chunk));
+    const header = Buffer.alloc(30);
+    header.writeUInt32LE(0x04034b50, 0);
+    header.writeUInt16LE(20, 4);
+    header.writeUInt16LE(FLAGS, 6);
+    header.writeUInt16LE(8, 8);
+    header.writeUInt16LE(DOS_TIME, 10);
+    header.writeUInt16LE(DOS_DATE, 12);
+    header.writeUInt16LE(nameBytes.length, 26);
+    return this.out(Buffer.concat([header, nameBytes]));
+  }
+
+  async piece(text: string): Promise<Buffer> {
+    const entry = this.current!;
+    const raw = Buffer.from(text, 'utf8');
+    entry.crc = crc32(raw, entry.crc);
+    entry.size += raw.length;
+    const deflate = this.deflate!;
+    deflate.write(raw);
+    await new Promise<void>((resolve) => deflate.flush(zlibConstants.Z_SYNC_FLUSH, () => resolve()));
+    return this.takeDeflated();
+  }
+
+  async end(): Promise<Buffer> {
+    const entry = this.current!;
+    const deflate = this.deflate!;
+    deflate.end();
+    await once(deflate, 'end');
+    const rest = this.takeDeflated();
+    this.deflate = null;
+    const descriptor = Buffer.alloc(16);
+    descriptor.writeUInt32LE(0x08074b50, 0);
+    descriptor.writeUInt32LE(entry.crc >>> 0, 4);
+    descriptor.writeUInt32LE(entry.compressed, 8);
+    descriptor.writeUInt32LE(entry.size, 12);
+    this.entries.push(entry);
+    this.current = null;
+    return Buffer.concat([rest, this.out(descriptor)]);
+  }
+
+  finish(): Buffer {
+    const start = this.written;
+    const records = this.entries.map((entry) => {
+      const record = Buffer.alloc(46);
+      record.writeUInt32LE(0x02014b50, 0);
+      record.writeUInt16LE(20, 4);
+      record.writeUInt16LE(20, 6);
+      record.writeUInt16LE(FLAGS, 8);
+      record.writeUInt16LE(8, 10);
+      record.writeUInt16LE(DOS_TIME, 12);
+      record.writeUInt16LE(DOS_DATE, 14);
+      record.writeUInt32LE(entry.crc >>> 0, 16);
+      record.writeUInt32LE(entry.compressed, 20);
+      record.writeUInt32LE(entry.size, 24);
+      record.writeUInt16LE(entry.name.length, 28);
+      record.writeUInt32LE(entry.offset, 42);
+      return Buffer.concat([record, entry.name]);
+    });
+    const directory = Buffer.concat(records);
+    const end = Buffer.alloc(22);
+    end.writeUInt32LE(0x06054b50, 0);
+    end.writeUInt16LE(this.entries.length, 8);
+    end.writeUInt16LE(this.entries.length, 10);
+    end.writeUInt32LE(directory.length, 12);
+    end.writeUInt32LE(start, 16);
+    return this.out(Buffer.concat([directory, end]));
+  }
 }
 
 /**
- * Streams a workbook: bold frozen header with an auto-filter on every sheet, typed cells, and a new
- * sheet after each 1,048,575 data rows. Rows are added a batch at a time and committed at once, so
- * exceljs keeps no rows in memory; adding pauses while the reader is behind.
+ * Streams a workbook from rows: each batch becomes sheet XML, deflated and yielded before the next
+ * batch is read, so nothing accumulates. Leaving early (the reader went away) closes the cursor.
  */
 export async function* encodeXlsx(rows: RowStream, onRows: (count: number) => void, maxRowsPerSheet = MAX_DATA_ROWS_PER_SHEET): AsyncGenerator<Uint8Array> {
-  const output = new PassThrough({ highWaterMark: OUTPUT_HIGH_WATER_MARK });
-  // Loaded on first use: exceljs costs the server about 30 MB of memory, and most exports are not XLSX.
-  const { default: excel } = await import('exceljs');
-  const workbook = new excel.stream.xlsx.WorkbookWriter({ stream: output, useStyles: true, useSharedStrings: false });
-  workbook.creator = 'Askport';
   const columns = rows.columns;
-  let sheet: ExcelJS.Worksheet | null = null;
+  const letters = columns.map((_, index) => columnLetters(index));
+  const zip = new ZipWriter();
+  const sheetNames: string[] = [];
   let sheetRows = 0;
-  let sheets = 0;
 
-  const newSheet = () => {
-    sheet?.commit();
-    sheets += 1;
-    sheet = workbook.addWorksheet(sheets === 1 ? 'Export' : `Export (${sheets})`, { views: [{ state: 'frozen', ySplit: 1 }] });
-    sheet.columns = columns.map((column) => ({ header: column.name, key: column.name, width: Math.min(60, Math.max(10, column.name.length + 2)) }));
-    sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: Math.max(1, columns.length) } };
-    const header = sheet.getRow(1);
-    header.font = { bold: true };
-    header.commit();
+  const openSheet = async function* () {
+    sheetNames.push(sheetNames.length === 0 ? 'Export' : `Export (${sheetNames.length + 1})`);
     sheetRows = 0;
-    return sheet;
+    yield zip.begin(`xl/worksheets/sheet${sheetNames.length}.xml`);
+    yield await zip.piece(sheetStart(columns));
   };
 
-  let failure: unknown = null;
-  const producer = (async () => {
-    try {
-      let current = newSheet();
-      for await (const batch of rows) {
-        // The reader left: stop reading (leaving the loop closes the cursor).
-        if (output.destroyed) return;
-        for (const row of batch) {
-          if (sheetRows === maxRowsPerSheet) current = newSheet();
-          current.addRow(columns.map((column, index) => xlsxCell(row[index] ?? null, column))).commit();
-          sheetRows += 1;
-        }
-        onRows(batch.length);
-        while (output.readableLength > OUTPUT_HIGH_WATER_MARK && !output.destroyed) await new Promise((resolve) => output.once('data', resolve).once('close', resolve));
-      }
-      (current as ExcelJS.Worksheet).commit();
-      await workbook.commit();
-    } catch (error) {
-      failure = error;
-      output.destroy(error as Error);
-    }
-  })();
-
   try {
-    for await (const chunk of output) yield chunk as Uint8Array;
+    yield* openSheet();
+    for await (const batch of rows) {
+      let xml = '';
+      for (const row of batch) {
+        if (sheetRows === maxRowsPerSheet) {
+          if (xml) yield await zip.piece(xml);
+          xml = '';
+          yield await zip.piece(sheetEnd(columns));
+          yield await zip.end();
+          yield* openSheet();
+        }
+        sheetRows += 1;
+        const rowNumber = sheetRows + 1;
+        let cells = '';
+        for (let index = 0; index < columns.length; index++) cells += cellXml(`${letters[index]}${rowNumber}`, xlsxValue(row[index] ?? null, columns[index]!));
+        xml += `<row r="${rowNumber}">${cells}</row>`;
+      }
+      if (xml) yield await zip.piece(xml);
+      onRows(batch.length);
+    }
+    yield await zip.piece(sheetEnd(columns));
+    yield await zip.end();
+    for (const [name, xml] of packageParts(sheetNames, columns.length)) {
+      yield zip.begin(name);
+      yield await zip.piece(xml);
+      yield await zip.end();
+    }
+    yield zip.finish();
   } finally {
-    output.destroy();
-    await producer;
+    // Also when the reader left before the first row was read.
+    await rows.close();
   }
-  if (failure) throw failure;
 }

@@ -39,7 +39,7 @@ export async function* zipQueryResults(dataSource: DataSource, members: ZipMembe
   try {
     const names = uniqueMemberNames(members.map((member) => ({ title: member.title, extension: EXPORT_FORMATS[member.format].extension })));
     const manifestFiles: Array<{ file: string; title: string; query: string; format: ExportFormat; rows: number; bytes: number; sha256: string; empty: boolean }> = [];
-    // Loaded on first use, like exceljs: the server does not carry it until someone asks for a ZIP.
+    // Loaded on first use: the server does not carry jszip until someone asks for a ZIP.
     const { default: JSZip } = await import('jszip');
     const zip = new JSZip();
     for (const [index, member] of members.entries()) {

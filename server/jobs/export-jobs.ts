@@ -256,7 +256,7 @@ export function createInProcessExportJobs(app: AppServices, options: ExportJobOp
     try {
       do {
         pumpAgain = false;
-        const queued = await app.db.export.findMany({ where: { status: 'queued', delivery: 'file' }, orderBy: { createdAt: 'asc' }, take: 200 });
+        const queued = await app.db.export.findMany({ where: { status: 'queued', delivery: 'file' }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: 200 });
         for (const job of queued) {
           if (core.running.size >= options.maxRunning) break;
           // At most N running per user; the rest wait their turn, oldest first.

@@ -63,6 +63,47 @@ describe('XLSX writer', () => {
     expect(counted).toBe(25);
   });
 
+  it('keeps hostile text exactly and marks the header bold, frozen and filtered', async () => {
+    const wide: QueryColumn[] = Array.from({ length: 30 }, (_, index) => ({ name: index === 0 ? 'a & <b> "c"' : `c${index}`, kind: index === 1 ? 'boolean' : 'text' }));
+    const texts = ['  leading', 'trailing  ', 'tab\there', 'bell\u0007 and vt\u000b', 'literal _x000D_ escape', '<tag attr="1"> & </tag>', '=1+1', 'Größe 東京 🚀', 'line\r\nbreak', ''];
+    const rows: CellValue[][] = texts.map((text, index) => Array.from({ length: 30 }, (_, column) => (column === 1 ? index % 2 === 0 : column === 29 ? '1850-01-01T00:00:00Z' : text)));
+    const workbook = await workbookOf(encodeXlsx(rowStream(wide, rows, 3), () => undefined));
+    const sheet = workbook.worksheets[0]!;
+    expect(sheet.getRow(1).getCell(1).value).toBe('a & <b> "c"');
+    expect(sheet.getRow(1).getCell(30).value).toBe('c29');
+    expect(sheet.getRow(1).getCell(1).font?.bold).toBe(true);
+    expect(sheet.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
+    expect(sheet.autoFilter).toBe('A1:AD1');
+    // Excel decodes _xHHHH_ escapes (ECMA-376 ST_Xstring); exceljs's reader does not, so decode as Excel does.
+    const asExcelReads = (value: unknown) => String(value ?? '').replace(/_x([0-9A-F]{4})_/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    texts.forEach((text, index) => {
+      // An empty string is an empty inline string; readers see it as empty.
+      expect(asExcelReads(sheet.getRow(index + 2).getCell(3).value)).toBe(text);
+      expect(sheet.getRow(index + 2).getCell(2).value).toBe(index % 2 === 0);
+      // Before 1900-03-01 Excel has no such date: the ISO text stays.
+      expect(sheet.getRow(index + 2).getCell(30).value).toBe('1850-01-01T00:00:00Z');
+    });
+  });
+
+  it('gives the same bytes for the same rows, whatever the batch size', async () => {
+    const rows: CellValue[][] = Array.from({ length: 500 }, (_, index) => [index, `${index}.50`, '2026-01-02T03:04:05Z', `note ${index}`, BigInt(index)]);
+    const bytes = async (batchSize: number) => {
+      const parts: Uint8Array[] = [];
+      for await (const chunk of encodeXlsx(rowStream(columns, rows, batchSize), () => undefined)) parts.push(chunk);
+      return Buffer.concat(parts);
+    };
+    expect((await bytes(1)).length).toBeGreaterThan(0);
+    expect((await bytes(7)).equals(await bytes(500))).toBe(false); // DEFLATE pieces differ by batch…
+    const read = async (batchSize: number) => {
+      const workbook = new ExcelJS.Workbook();
+      await workbook.xlsx.load((await bytes(batchSize)) as unknown as ArrayBuffer);
+      const values: unknown[] = [];
+      workbook.worksheets[0]!.eachRow((row) => values.push(row.values));
+      return values;
+    };
+    expect(await read(7)).toEqual(await read(500)); // …the workbook's contents do not.
+  });
+
   it('stops reading rows when the reader goes away', async () => {
     const rows: CellValue[][] = Array.from({ length: 20_000 }, (_, index) => [index, '1.00', null, 'some text to fill the buffer '.repeat(4), 1n]);
     const source = rowStream(columns, rows, 100);
