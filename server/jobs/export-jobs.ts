@@ -34,6 +34,14 @@ export interface ExportJobOptions {
 }
 
 const PROGRESS_EVERY_ROWS = 1_000;
+
+const STORAGE_FULL_MESSAGE = 'The export storage is full, so the file could not be saved. Try again later, or ask an administrator to free space.';
+
+/** The disk (or quota) of export storage ran out while the file was written. */
+function isStorageFull(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
 /** A running job whose heartbeat is older than this belongs to a process that died. */
 export const STALE_HEARTBEAT_MS = 15_000;
 
@@ -120,7 +128,8 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
       await writer?.discard().catch(() => undefined);
       const cancelled = abort.signal.aborted || record.cancelRequestedAt !== null;
       const userFacing = asUserFacing(error);
-      outcome = cancelled ? { status: 'cancelled', error: null } : { status: 'failed', error: userFacing instanceof Error && userFacing.name !== 'Error' ? userFacing.message : 'The export failed. Please try again.' };
+      const message = isStorageFull(error) ? STORAGE_FULL_MESSAGE : userFacing instanceof Error && userFacing.name !== 'Error' ? userFacing.message : 'The export failed. Please try again.';
+      outcome = cancelled ? { status: 'cancelled', error: null } : { status: 'failed', error: message };
       if (!cancelled) jobLog.error({ err: error, rowsWritten: rows }, 'export failed');
     } finally {
       clearInterval(ticker);

@@ -9,6 +9,7 @@ import { claimExport, createExportJobCore, STALE_HEARTBEAT_MS, type ExportJobOpt
 // heartbeat tells a live job from a dead one, so an export never runs twice at the same time.
 export const EXPORT_QUEUE = 'askport-export';
 const RETRY = { retryLimit: 100_000, retryDelay: 2, expireInSeconds: 60 };
+const STALE_SWEEP_MS = 5_000;
 
 class NotNow extends Error {}
 
@@ -17,6 +18,15 @@ export function createPgBossExportJobs(app: AppServices, options: ExportJobOptio
   const boss = new PgBoss({ connectionString: config.connectionString, schema: 'askport_jobs' });
   boss.on('error', (error) => log.error({ err: error }, 'pg-boss error'));
   let cleaner: NodeJS.Timeout | null = null;
+  let sweeper: NodeJS.Timeout | null = null;
+
+  async function offerAbandoned(): Promise<void> {
+    const abandoned = await app.db.export.findMany({ where: { status: 'running', delivery: 'file', heartbeatAt: { lt: new Date(Date.now() - STALE_HEARTBEAT_MS) } }, select: { id: true } });
+    for (const { id } of abandoned) {
+      log.warn({ exportId: id }, 'export abandoned by its worker: offering it again');
+      await boss.send(EXPORT_QUEUE, { exportId: id }, RETRY);
+    }
+  }
 
   /** The per-user limit holds across processes: one claim at a time per user (advisory lock). */
   async function claim(exportId: string): Promise<{ userId: string; chatId: string | null } | null> {
@@ -50,6 +60,10 @@ export function createPgBossExportJobs(app: AppServices, options: ExportJobOptio
     });
     cleaner = setInterval(() => void core.cleanup().catch(() => undefined), options.cleanupIntervalMs);
     cleaner.unref();
+    // A process killed outright (kill -9, a lost machine) leaves its exports "running" with a heartbeat
+    // that stops; offer those again now rather than when pg-boss expires the job (a minute).
+    sweeper = setInterval(() => void offerAbandoned().catch((error: unknown) => log.error({ err: error }, 'could not check for abandoned exports')), STALE_SWEEP_MS);
+    sweeper.unref();
     log.info({ pid: process.pid, queue: EXPORT_QUEUE }, 'export worker ready');
   })();
   ready.catch((error: unknown) => log.error({ err: error }, 'pg-boss could not start'));
@@ -62,6 +76,7 @@ export function createPgBossExportJobs(app: AppServices, options: ExportJobOptio
     },
     async close() {
       if (cleaner) clearInterval(cleaner);
+      if (sweeper) clearInterval(sweeper);
       await ready.catch(() => undefined);
       await core.stop();
       await boss.stop({ graceful: true, wait: true, timeout: 5_000 }).catch(() => undefined);
