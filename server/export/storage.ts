@@ -1,8 +1,8 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { once } from 'node:events';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 
 /**
  * Where finished export files live. Local disk on the embedded default; the interface is what an
@@ -28,6 +28,25 @@ function safeName(key: string): string {
   return key;
 }
 
+/** Resolves when the stream can take more, rejects when it fails or closes first. */
+function drained(stream: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const settle = (error?: Error) => {
+      stream.off('drain', onDrain);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onDrain = () => settle();
+    const onError = (error: Error) => settle(error);
+    const onClose = () => settle(new Error('The export file was closed while it was being written.'));
+    stream.on('drain', onDrain);
+    stream.on('error', onError);
+    stream.on('close', onClose);
+  });
+}
+
 export function createLocalDiskStorage(directory: string): ExportStorage {
   const pathOf = (key: string) => path.join(directory, safeName(key));
   return {
@@ -37,23 +56,34 @@ export function createLocalDiskStorage(directory: string): ExportStorage {
       // Written under a temporary name, renamed on commit: a partial file is never served.
       const partial = `${final}.part`;
       const out: WriteStream = createWriteStream(partial);
-      let closed = false;
-      const close = async () => {
-        if (closed) return;
-        closed = true;
-        out.end();
-        await once(out, 'close');
+      // A write error (ENOSPC, EIO) arrives as an 'error' event, possibly while nothing awaits:
+      // remember it and raise it on the next call instead of crashing or waiting for a drain
+      // that never comes.
+      let failure: Error | null = null;
+      out.on('error', (error) => {
+        failure ??= error;
+      });
+      let ended = false;
+      const end = async () => {
+        if (!ended) {
+          ended = true;
+          out.end();
+        }
+        await finished(out);
       };
       return {
         async write(chunk) {
-          if (!out.write(chunk)) await once(out, 'drain');
+          if (failure) throw failure;
+          if (!out.write(chunk)) await drained(out);
+          if (failure) throw failure;
         },
         async commit() {
-          await close();
+          await end();
           await rename(partial, final);
         },
         async discard() {
-          await close().catch(() => undefined);
+          out.destroy();
+          await finished(out).catch(() => undefined);
           await rm(partial, { force: true });
         },
       };
