@@ -42,6 +42,19 @@ function isStorageFull(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   return code === 'ENOSPC' || code === 'EDQUOT';
 }
+/** Retries a database write for about a minute (1 s, then 2 s apart), then gives up with its error. */
+async function untilWritten<T>(write: () => Promise<T>, jobLog: typeof log, attempts = 30): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      if (attempt === 1) jobLog.warn({ err: error }, 'could not record the export outcome yet: retrying');
+      await new Promise((resolve) => setTimeout(resolve, attempt === 1 ? 1_000 : 2_000));
+    }
+  }
+}
+
 /** A running job whose heartbeat is older than this belongs to a process that died. */
 export const STALE_HEARTBEAT_MS = 15_000;
 
@@ -143,7 +156,9 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
       throw new Error('returned to the queue at shutdown');
     }
     const finishedAt = new Date();
-    const updated = await app.db.export.update({
+    // The app database may be restarting right now (the data source's failure is often the same
+    // outage): keep trying, so the outcome is recorded and the job does not stay "running".
+    const updated = await untilWritten(() => app.db.export.update({
       where: { id: exportId },
       data: {
         status: outcome.status,
@@ -155,7 +170,7 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
         filePath: outcome.status === 'succeeded' ? key : null,
         expiresAt: outcome.status === 'succeeded' ? new Date(finishedAt.getTime() + options.fileTtlMs) : null,
       },
-    });
+    }), jobLog);
     publish(progressOf(updated));
     if (outcome.status !== 'failed') jobLog.info({ status: outcome.status, rows, bytes, durationMs: updated.durationMs }, 'export finished');
   }

@@ -74,6 +74,14 @@ export class QueryTimeoutError extends Error {
 }
 
 /** A database error that is safe to show: SQLite and PostgreSQL messages name columns, not secrets. */
+/** The data source went away mid-query or refuses connections (a restart, a network cut). */
+export class DataSourceUnavailableError extends Error {
+  constructor() {
+    super('The connection to the database was lost. Please try again in a moment.');
+    this.name = 'DataSourceUnavailableError';
+  }
+}
+
 export class QueryExecutionError extends Error {
   constructor(message: string) {
     super(message);

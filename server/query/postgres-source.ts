@@ -3,8 +3,9 @@ import { to as copyTo } from 'pg-copy-streams';
 import Cursor from 'pg-cursor';
 import { POSTGRES_COPY_CSV_TYPES, postgresCopyCsvQuery } from '../export/csv-sql';
 import { crlfRecords } from './crlf-records';
+import { log } from '../log';
 import { createCsvEncoder } from '../export/encoders';
-import { DEFAULT_BATCH_SIZE, QueryExecutionError, QueryTimeoutError, type CellValue, type ColumnKind, type EncodedBatch, type EncodedStream, type DataSource, type QueryColumn, type RowStream } from './data-source';
+import { DataSourceUnavailableError, DEFAULT_BATCH_SIZE, QueryExecutionError, QueryTimeoutError, type CellValue, type ColumnKind, type EncodedBatch, type EncodedStream, type DataSource, type QueryColumn, type RowStream } from './data-source';
 
 // Reads run in a READ ONLY, REPEATABLE READ transaction (one snapshot for preview and count, or for a
 // whole export) with a statement timeout, through a server-side cursor a batch at a time.
@@ -56,16 +57,49 @@ function toColumns(fields: pg.FieldDef[]): QueryColumn[] {
   return fields.map((field) => ({ name: field.name, kind: KIND_BY_TYPE_OID[field.dataTypeID] ?? 'unknown' }));
 }
 
+/** PostgreSQL ended the session (shutdown, crash, not accepting connections) or the socket broke. */
+function isConnectionLoss(error: unknown): boolean {
+  const code = String((error as { code?: unknown } | null)?.code ?? '');
+  if (code.startsWith('08') || ['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code)) return true;
+  return /Connection terminated|not queryable|Client was closed/.test(error instanceof Error ? error.message : '');
+}
+
+/** Settles with the promise, or rejects after `ms`: a dead socket never answers. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 function toExecutionError(error: unknown, timeoutMs: number): Error {
   if ((error as { code?: string }).code === QUERY_CANCELED) return new QueryTimeoutError(timeoutMs);
+  if (isConnectionLoss(error)) return new DataSourceUnavailableError();
   return new QueryExecutionError((error as Error).message);
 }
 
+/** How long closing a cursor or transaction may take before the connection is dropped instead. */
+const CLOSE_TIMEOUT_MS = 5_000;
+
 export function createPostgresDataSource(connectionString: string, timeoutMs: number): DataSource {
   const pool = new pg.Pool({ connectionString, max: 10, types: typeParsers });
+  // A server restart or a killed backend ends connections with an 'error' event, idle or in use;
+  // unheard, it would crash the process. The query in flight fails on its own; the pool replaces
+  // the connection.
+  const broken = new WeakSet<pg.Client>();
+  pool.on('connect', (client) =>
+    client.on('error', (error) => {
+      broken.add(client);
+      log.warn({ err: error }, 'data source connection lost');
+    }),
+  );
+  pool.on('error', () => undefined); // an idle connection's loss, already logged by the line above
 
   async function beginReadOnly(): Promise<pg.PoolClient> {
-    const client = await pool.connect();
+    const client = await pool.connect().catch((error: unknown) => {
+      throw isConnectionLoss(error) ? new DataSourceUnavailableError() : error;
+    });
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
@@ -79,8 +113,12 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
   }
 
   async function finish(client: pg.PoolClient, failed: boolean): Promise<void> {
+    if (broken.has(client)) {
+      client.release(true);
+      return;
+    }
     try {
-      await client.query(failed ? 'ROLLBACK' : 'COMMIT');
+      await within(client.query(failed ? 'ROLLBACK' : 'COMMIT'), CLOSE_TIMEOUT_MS);
       client.release();
     } catch {
       client.release(true);
@@ -128,7 +166,11 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
       const close = async (failed = true) => {
         if (closed) return;
         closed = true;
-        await cursor.close().catch(() => undefined);
+        // On a lost connection the cursor's close would wait forever for the server's answer.
+        if (broken.has(client) || !(await within(cursor.close(), CLOSE_TIMEOUT_MS).then(() => true, () => false))) {
+          client.release(true);
+          return;
+        }
         await finish(client, failed);
       };
       return {
@@ -142,6 +184,8 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
               yield batch;
               if (batch.length < batchSize) break;
               batch = await cursor.read(batchSize).catch((error: unknown) => {
+                // The server's "terminating connection" reaches the query before the socket closes.
+                if (isConnectionLoss(error)) broken.add(client);
                 throw toExecutionError(error, timeoutMs);
               });
             }

@@ -1,7 +1,7 @@
 import { PREVIEW_ROW_LIMIT } from '@/lib/limits';
 import { InvalidRequestError } from '../errors';
 import type { DataSource, QueryPreview } from './data-source';
-import { QueryExecutionError, QueryTimeoutError } from './data-source';
+import { DataSourceUnavailableError, QueryExecutionError, QueryTimeoutError } from './data-source';
 import { guardSql, type GuardedSql } from './guard';
 
 const tablesBySource = new WeakMap<DataSource, Promise<string[]>>();
@@ -48,7 +48,7 @@ export async function runPreview(dataSource: DataSource, sql: string): Promise<{
 
 /** Database errors become sentences; anything unexpected stays an internal error. */
 export function asUserFacing(error: unknown): unknown {
-  if (error instanceof QueryTimeoutError) return new InvalidRequestError(error.message);
+  if (error instanceof QueryTimeoutError || error instanceof DataSourceUnavailableError) return new InvalidRequestError(error.message);
   if (error instanceof QueryExecutionError) return new InvalidRequestError(`The database could not run that query: ${error.message.replace(/^SqliteError:\s*/, '')}`);
   return error;
 }

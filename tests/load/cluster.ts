@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -31,6 +31,17 @@ export function ensureBuilt(): void {
   if (build.status !== 0) throw new Error('next build failed');
 }
 
+/** Polls until the probe returns something; a probe that throws (a database restarting) counts as not yet. */
+export async function waitUntil<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => null);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 export interface ClusterProcess {
   name: string;
   child: ChildProcess;
@@ -52,10 +63,20 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
+/** Each process's output also goes to a file here, to read after a failed run. */
+export const LOG_DIR = path.join(tmpdir(), 'askport-load-logs');
+
 function track(name: string, child: ChildProcess): ClusterProcess {
   const chunks: string[] = [];
-  child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
-  child.stderr?.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
+  mkdirSync(LOG_DIR, { recursive: true });
+  const file = path.join(LOG_DIR, `${name.replace(/\s+/g, '-')}.log`);
+  writeFileSync(file, '');
+  const keep = (chunk: Buffer) => {
+    chunks.push(chunk.toString('utf8'));
+    appendFileSync(file, chunk);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   return { name, child, output: () => chunks.join(''), peakRss: 0 };
 }
 

@@ -2,22 +2,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type Cluster } from './cluster';
+import { startCluster, waitUntil, type Cluster } from './cluster';
 import { signUpOverHttp, type HttpUser } from './client';
 
 // kill -9 the worker running a 500,000-row export: the other worker takes the job over once the
 // heartbeat stops, and the file it writes is byte-identical to an uninterrupted export.
 const EVENTS = 500_000;
-
-async function waitUntil<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('fault: a worker killed with SIGKILL in the middle of an export', () => {
   let cluster: Cluster;
