@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { EXPORT_FORMATS, exportDownloadPath, type ExportFormat } from '@/lib/export-request';
 import { isTerminal, type ExportProgress, type ExportStatus } from '@/lib/export-progress';
 import type { Export } from '../db/client';
-import { NotFoundError } from '../errors';
+import { NotFoundError, UserFacingError } from '../errors';
 import { encoderOptionsFor, openExportContents, type ExportWithContents, type OpenedExport } from '../export/service';
 import type { StoredFileWriter } from '../export/storage';
 import { HISTORY_KEEP_PER_USER } from '@/lib/history';
@@ -141,7 +141,7 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
       await writer?.discard().catch(() => undefined);
       const cancelled = abort.signal.aborted || record.cancelRequestedAt !== null;
       const userFacing = asUserFacing(error);
-      const message = isStorageFull(error) ? STORAGE_FULL_MESSAGE : userFacing instanceof Error && userFacing.name !== 'Error' ? userFacing.message : 'The export failed. Please try again.';
+      const message = isStorageFull(error) ? STORAGE_FULL_MESSAGE : userFacing instanceof UserFacingError ? userFacing.message : 'The export failed. Please try again.';
       outcome = cancelled ? { status: 'cancelled', error: null } : { status: 'failed', error: message };
       if (!cancelled) jobLog.error({ err: error, rowsWritten: rows }, 'export failed');
     } finally {

@@ -1,5 +1,6 @@
 import type { EncodableFormat, EncoderOptions, ExportMetadata } from '../export/encoding';
 import type { SqlDialect } from './guard';
+import { AskportError } from '../errors';
 
 /** What a column holds, as far as the data source says; writers use it to keep numbers exact. */
 export type ColumnKind = 'integer' | 'decimal' | 'float' | 'boolean' | 'timestamp' | 'date' | 'text' | 'binary' | 'unknown';
@@ -66,27 +67,24 @@ export interface DataSource {
 
 export const DEFAULT_BATCH_SIZE = 1_000;
 
-export class QueryTimeoutError extends Error {
+export class QueryTimeoutError extends AskportError {
+  static readonly brand: string = 'QueryTimeoutError';
   constructor(timeoutMs: number) {
     super(`The query took longer than ${Math.round(timeoutMs / 1000)} s and was stopped.`);
-    this.name = 'QueryTimeoutError';
+  }
+}
+
+/** The data source went away mid-query or refuses connections (a restart, a network cut). */
+export class DataSourceUnavailableError extends AskportError {
+  static readonly brand: string = 'DataSourceUnavailableError';
+  constructor() {
+    super('The connection to the database was lost. Please try again in a moment.');
   }
 }
 
 /** A database error that is safe to show: SQLite and PostgreSQL messages name columns, not secrets. */
-/** The data source went away mid-query or refuses connections (a restart, a network cut). */
-export class DataSourceUnavailableError extends Error {
-  constructor() {
-    super('The connection to the database was lost. Please try again in a moment.');
-    this.name = 'DataSourceUnavailableError';
-  }
-}
-
-export class QueryExecutionError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'QueryExecutionError';
-  }
+export class QueryExecutionError extends AskportError {
+  static readonly brand: string = 'QueryExecutionError';
 }
 
 /** SQL declared type → column kind, using SQLite's affinity rules (which PostgreSQL names also fit). */

@@ -63,6 +63,13 @@ describe('a new user of the embedded default', () => {
     await page.getByText('Only read-only SELECT or WITH queries can run here; this is a DELETE statement.').waitFor();
   });
 
+  // In the production build the error comes from another bundled copy of the data source module.
+  it('explains a query the database cannot run, in the database\'s words', async () => {
+    await page.getByLabel('Message').fill('SELECT no_such_column FROM orders');
+    await page.keyboard.press('Enter');
+    await page.getByText('The database could not run that query: no such column: no_such_column').waitFor();
+  });
+
   it('lays out on a phone-sized screen', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('region', { name: 'Result of query 1' }).waitFor();
