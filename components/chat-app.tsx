@@ -12,6 +12,7 @@ import { markStartedHere } from './export-progress';
 import { SavedQueries } from './saved-queries';
 import { SettingsDialog } from './settings-dialog';
 import { useTRPC, useTRPCClient } from './trpc';
+import { ChipGroup } from './chip-group';
 
 interface ChatAppProps {
   user: { id: string; email: string; name: string };
@@ -155,13 +156,13 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
                 Hi {user.name.split(' ')[0]}! Ask me about your data: type SQL (<code>SELECT …</code>) or ask me to show a table. Every answer can be downloaded as CSV, JSON or Excel.
               </p>
               {starters.length > 0 && (
-                <div className="chips" role="group" aria-label="Try one of these">
+                <ChipGroup label="Try one of these">
                   {starters.map((starter) => (
                     <button key={starter} type="button" className="chip" onClick={() => submit(starter)} disabled={busy}>
                       {starter}
                     </button>
                   ))}
-                </div>
+                </ChipGroup>
               )}
             </div>
           )}

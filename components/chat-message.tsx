@@ -5,6 +5,7 @@ import type { MessagePayload } from '@/lib/chat-message';
 import { EXPORT_FORMATS } from '@/lib/export-request';
 import { ExportProgressCard } from './export-progress';
 import { ResultView } from './result-view';
+import { ChipGroup } from './chip-group';
 
 export interface ChatMessageData {
   id: string;
@@ -21,13 +22,13 @@ interface ChatMessageProps {
 
 function Choices({ options, onAction, busy }: { options: ChatOption[]; onAction: ChatMessageProps['onAction']; busy: boolean }) {
   return (
-    <div className="chips" role="group" aria-label="Choose one">
+    <ChipGroup label="Choose one">
       {options.map((option, index) => (
         <button key={index} type="button" className="chip" disabled={busy} data-hint={option.description ?? undefined} aria-label={option.description ? `${option.label} — ${option.description}` : option.label} onClick={() => onAction(option.label, option.action)}>
           {option.label}
         </button>
       ))}
-    </div>
+    </ChipGroup>
   );
 }
 

@@ -4,6 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import type { ChatAction } from '@/lib/chat-action';
 import { EXPORT_FORMATS, downloadPath, type ExportFormat } from '@/lib/export-request';
 import { useTRPC } from './trpc';
+import { ChipGroup } from './chip-group';
 
 // Suggested exports are data: one entry per format, rendered the same way everywhere.
 const SUGGESTED_FORMATS: ExportFormat[] = ['csv', 'json', 'xlsx'];
@@ -25,7 +26,7 @@ export function ExportChips({ queryRunId, totalRows, onAction, busy }: ExportChi
   const rows = `${totalRows.toLocaleString('en-US')} ${totalRows === 1 ? 'row' : 'rows'}`;
   const asJob = totalRows > threshold;
   return (
-    <div className="chips" role="group" aria-label="Export this result">
+    <ChipGroup label="Export this result">
       <span className="chips-label">Export</span>
       {SUGGESTED_FORMATS.map((format) => {
         const info = EXPORT_FORMATS[format];
@@ -43,6 +44,6 @@ export function ExportChips({ queryRunId, totalRows, onAction, busy }: ExportChi
           </a>
         );
       })}
-    </div>
+    </ChipGroup>
   );
 }

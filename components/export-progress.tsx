@@ -2,7 +2,7 @@
 
 import { useMutation } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import type { ExportProgress } from '@/lib/export-progress';
+import { formatBytes, type ExportProgress } from '@/lib/export-progress';
 import { startDownload } from './download';
 import { useTRPC, useTRPCClient } from './trpc';
 
@@ -21,10 +21,22 @@ function eta(seconds: number | null): string {
   return ` · about ${Math.round(seconds / 60)} min left`;
 }
 
-function minutesLeft(expiresAt: Date | null): string {
+function timeLeft(expiresAt: Date | null, now: number): string {
   if (!expiresAt) return '';
-  const minutes = Math.max(0, Math.round((new Date(expiresAt).getTime() - Date.now()) / 60_000));
-  return ` · available for ${minutes} more min`;
+  const seconds = Math.max(0, Math.round((new Date(expiresAt).getTime() - now) / 1000));
+  if (seconds === 0) return ' · expiring now';
+  if (seconds < 120) return ` · available for ${seconds} more s`;
+  return ` · available for ${Math.round(seconds / 60)} more min`;
+}
+
+/** The current time, refreshed every `intervalMs`: the expiry countdown moves without new events. */
+function useNow(intervalMs: number): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), intervalMs);
+    return () => clearInterval(timer);
+  }, [intervalMs]);
+  return now;
 }
 
 /** Follows an export's progress over the tRPC subscription (SSE) until it ends. */
@@ -43,6 +55,7 @@ function useExportProgress(exportId: string): { progress: ExportProgress | null;
 export function ExportProgressCard({ exportId, label }: { exportId: string; label: string }) {
   const trpc = useTRPC();
   const { progress, error } = useExportProgress(exportId);
+  const now = useNow(15_000);
   const cancel = useMutation(trpc.exports.cancel.mutationOptions());
 
   useEffect(() => {
@@ -78,8 +91,8 @@ export function ExportProgressCard({ exportId, label }: { exportId: string; labe
       {progress.status === 'succeeded' && (
         <>
           <span className="progress-text">
-            Ready: {rows}
-            {minutesLeft(progress.expiresAt)}
+            Ready: {rows} · {formatBytes(progress.bytes)}
+            {timeLeft(progress.expiresAt, now)}
           </span>
           <a className="chip" href={progress.downloadUrl} download>
             Download

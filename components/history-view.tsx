@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useState } from 'react';
 import { EXPORT_FORMATS, type ExportFormat } from '@/lib/export-request';
+import { formatBytes } from '@/lib/export-progress';
 import type { HistoryFilter } from '@/lib/history';
 import { startDownload } from './download';
 import { ExportProgressCard, markStartedHere } from './export-progress';
@@ -21,10 +22,7 @@ function FormatOptions() {
 }
 
 function size(bytes: number | null): string {
-  if (bytes === null) return '—';
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+  return bytes === null ? '—' : formatBytes(bytes);
 }
 
 function duration(ms: number | null): string {

@@ -19,3 +19,11 @@ export const TERMINAL_EXPORT_STATUSES: readonly ExportStatus[] = ['succeeded', '
 export function isTerminal(status: ExportStatus): boolean {
   return TERMINAL_EXPORT_STATUSES.includes(status);
 }
+
+/** A file size for people: 512 B, 1.5 KB, 12.3 MB, 1.2 GB. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KB`;
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+  return `${(bytes / 1024 ** 3).toFixed(1)} GB`;
+}

@@ -47,6 +47,38 @@ describe('a new user of the embedded default', () => {
     await screenshot(page, 'chat');
   });
 
+  it('moves through the result with the arrow keys and copies the focused cell', async () => {
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
+    const table = page.getByRole('region', { name: 'Result of query 1' });
+    await table.locator('tbody td').first().click();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Enter');
+    // Row 3, customer_id: what the cell shows is what the clipboard holds.
+    const cell = table.locator('tbody tr').nth(2).locator('td').nth(1);
+    await expect(cell.evaluate((element) => element === document.activeElement)).resolves.toBe(true);
+    const shown = (await cell.textContent())!;
+    await page.getByRole('status').filter({ hasText: 'Copied' }).waitFor();
+    await expect(page.getByRole('status').filter({ hasText: 'Copied' }).textContent()).resolves.toBe(`Copied “${shown}” from customer_id, row 3.`);
+    await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe(shown);
+    // Only the focused cell is in the tab order.
+    await expect(table.locator('td[tabindex="0"]').count()).resolves.toBe(1);
+  });
+
+  it('moves between export chips with the arrow keys', async () => {
+    const group = page.getByRole('group', { name: 'Export this result' }).first();
+    await group.getByRole('link', { name: /as CSV/ }).focus();
+    await page.keyboard.press('ArrowRight');
+    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('JSON');
+    await page.keyboard.press('End');
+    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Excel');
+    await page.keyboard.press('ArrowRight');
+    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('CSV');
+  });
+
   it('downloads the whole result as CSV from the chip: same header and row count as the data source', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: /as CSV/ }).first().click()]);
     expect(download.suggestedFilename()).toMatch(/^orders-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ\.csv$/);

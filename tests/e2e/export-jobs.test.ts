@@ -1,6 +1,8 @@
+import { statSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { formatBytes } from '@/lib/export-progress';
 import { openBrowserPage } from './browser';
 import { ask, countInDataSource, downloadedText, downloadFrom, screenshot, signInAsDemo } from './pages';
 
@@ -27,7 +29,11 @@ describe('a large export', () => {
     expect(answer).toBe(`Preparing ${events.toLocaleString('en-US')} rows as CSV — opens in any spreadsheet. It downloads when ready and stays available for an hour.`);
     const records = parse(await downloadedText(download), { columns: true, record_delimiter: '\r\n' });
     expect(records).toHaveLength(events);
-    await page.getByText(`Ready: ${events.toLocaleString('en-US')} of ${events.toLocaleString('en-US')} rows`).first().waitFor();
+    const ready = page.getByText(`Ready: ${events.toLocaleString('en-US')} of ${events.toLocaleString('en-US')} rows`).first();
+    await ready.waitFor();
+    // The card says the file's size, as the history does, and how long it stays.
+    const bytes = statSync(await download.path()).size;
+    await expect(ready.textContent()).resolves.toMatch(new RegExp(` · ${formatBytes(bytes).replace('.', '\\.')} · available for (59|60) more min$`));
     await screenshot(page, 'export-job');
   });
 
