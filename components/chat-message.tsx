@@ -2,7 +2,7 @@
 
 import type { ChatAction, ChatOption } from '@/lib/chat-action';
 import type { MessagePayload } from '@/lib/chat-message';
-import { EXPORT_FORMATS } from '@/lib/export-request';
+import { EXPORT_FORMATS } from '@/lib/export-formats';
 import { ExportProgressCard } from './export-progress';
 import { ResultView } from './result-view';
 import { ChipGroup } from './chip-group';

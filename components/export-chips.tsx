@@ -2,7 +2,7 @@
 
 import { useQuery } from '@tanstack/react-query';
 import type { ChatAction } from '@/lib/chat-action';
-import { EXPORT_FORMATS, downloadPath, type ExportFormat } from '@/lib/export-request';
+import { EXPORT_FORMATS, downloadPath, type ExportFormat } from '@/lib/export-formats';
 import { useTRPC } from './trpc';
 import { ChipGroup } from './chip-group';
 

@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useState } from 'react';
-import { EXPORT_FORMATS, type ExportFormat } from '@/lib/export-request';
+import { EXPORT_FORMATS, type ExportFormat } from '@/lib/export-formats';
 import { formatBytes } from '@/lib/export-progress';
 import type { HistoryFilter } from '@/lib/history';
 import { startDownload } from './download';

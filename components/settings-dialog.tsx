@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { EXPORT_FORMATS, type ExportFormat } from '@/lib/export-request';
+import { EXPORT_FORMATS, type ExportFormat } from '@/lib/export-formats';
 import type { Preferences } from '@/lib/preferences';
 import { useTRPC } from './trpc';
 

@@ -62,6 +62,19 @@ describe('accessibility and screenshots of every page', () => {
     await signUpNewAccount(page, app.baseUrl, 'Axe Tester');
     await checkScreen('welcome', () => page.getByText('Ask me about your data').waitFor());
     expect(findings.filter((finding) => finding.screen === 'welcome')).toEqual([]);
+    // The chat route's first-load JavaScript, as a fresh tab of this signed-in user downloads it.
+    const fresh = await page.context().newPage();
+    await fresh.goto(`${app.baseUrl}/chat`);
+    await fresh.getByText('Ask me about your data').waitFor();
+    const scripts = await fresh.evaluate(() =>
+      (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter((entry) => entry.initiatorType === 'script' || entry.name.endsWith('.js')).map((entry) => ({ transferred: entry.encodedBodySize, decoded: entry.decodedBodySize })),
+    );
+    await fresh.close();
+    const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
+    const transferred = scripts.reduce((sum, entry) => sum + entry.transferred, 0);
+    const decoded = scripts.reduce((sum, entry) => sum + entry.decoded, 0);
+    console.log(`first-load JS of /chat: ${scripts.length} files, ${kb(transferred)} transferred (compressed), ${kb(decoded)} uncompressed`);
+    expect(scripts.length).toBeGreaterThan(0);
   });
 
   it('a result table in the chat', async () => {
