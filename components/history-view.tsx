@@ -11,6 +11,7 @@ import { ExportProgressCard, markStartedHere } from './export-progress';
 import { useTRPC } from './trpc';
 
 const STATUSES = ['succeeded', 'failed', 'cancelled', 'expired', 'running', 'queued'] as const;
+const STATUS_LABELS: Record<(typeof STATUSES)[number], string> = { succeeded: 'Succeeded', failed: 'Failed', cancelled: 'Cancelled', expired: 'Expired', running: 'Running', queued: 'Queued' };
 const FORMATS = ['csv', 'json', 'xlsx'] as const;
 
 function FormatOptions() {
@@ -89,7 +90,7 @@ export function HistoryView() {
             <div key={stat.format} className="stat">
               <strong>{EXPORT_FORMATS[stat.format].label}</strong>
               <span>
-                {stat.exports} exports · median {duration(stat.medianMs)} · p95 {duration(stat.p95Ms)}
+                {stat.exports} {stat.exports === 1 ? 'export' : 'exports'} · median {duration(stat.medianMs)} · p95 {duration(stat.p95Ms)}
                 {stat.rowsPerSecond !== null ? ` · ${stat.rowsPerSecond.toLocaleString('en-US')} rows/s` : ''}
               </span>
             </div>
@@ -191,7 +192,7 @@ export function HistoryView() {
                   <td>{entry.title}</td>
                   <td>{entry.archive ? `ZIP of ${entry.formats.map((format) => EXPORT_FORMATS[format].label).join(' + ')}` : EXPORT_FORMATS[entry.format].label}</td>
                   <td>
-                    {entry.status}
+                    <span className={`status-badge ${entry.status}`}>{STATUS_LABELS[entry.status]}</span>
                     {entry.error && <div className="error-text">{entry.error}</div>}
                   </td>
                   <td className="num">{entry.rows?.toLocaleString('en-US') ?? '—'}</td>

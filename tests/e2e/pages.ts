@@ -44,11 +44,12 @@ const screenshotDir = path.join(process.cwd(), 'data', 'screenshots');
 // `UPDATE_SCREENSHOTS=1 npm run test:e2e` refreshes the pictures the README shows.
 const readmeScreenshotDir = path.join(process.cwd(), 'tests', 'e2e', 'screenshots');
 
-export async function screenshot(page: Page, name: string): Promise<void> {
+/** Saves a screenshot under data/screenshots; `readme: false` keeps it out of the README's folder. */
+export async function screenshot(page: Page, name: string, options: { readme?: boolean } = {}): Promise<void> {
   mkdirSync(screenshotDir, { recursive: true });
   const file = path.join(screenshotDir, `${name}.png`);
   await page.screenshot({ path: file, fullPage: false });
-  if (process.env.UPDATE_SCREENSHOTS === '1') {
+  if (process.env.UPDATE_SCREENSHOTS === '1' && options.readme !== false) {
     mkdirSync(readmeScreenshotDir, { recursive: true });
     copyFileSync(file, path.join(readmeScreenshotDir, `${name}.png`));
   }
