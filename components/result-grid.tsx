@@ -64,6 +64,7 @@ export function ResultGrid({ result }: { result: QueryResultPayload }) {
   }
 
   function onKeyDown(event: KeyboardEvent<HTMLTableElement>) {
+    if (rowCount === 0) return;
     const [row, column] = active;
     const moves: Record<string, [number, number]> = {
       ArrowDown: [Math.min(rowCount - 1, row + 1), column],
@@ -103,6 +104,13 @@ export function ResultGrid({ result }: { result: QueryResultPayload }) {
             </tr>
           </thead>
           <tbody>
+            {rowCount === 0 && (
+              <tr>
+                <td colSpan={Math.max(1, columnCount)} className="empty-result">
+                  No rows
+                </td>
+              </tr>
+            )}
             {result.rows.map((row, rowIndex) => (
               <tr key={rowIndex}>
                 {row.map((value, index) => {

@@ -189,7 +189,12 @@ async function runQuery(app: AppServices, user: SessionUser, chat: Chat, query: 
   });
   const shown = preview.rows.length;
   return {
-    content: shown < preview.totalRows ? `${preview.totalRows.toLocaleString('en-US')} rows. Showing the first ${shown}.` : `${rowsText(preview.totalRows)}.`,
+    content:
+      preview.totalRows === 0
+        ? 'No rows match this query. The columns are below; an export of it is a file with just the header.'
+        : shown < preview.totalRows
+          ? `${preview.totalRows.toLocaleString('en-US')} rows. Showing the first ${shown}.`
+          : `${rowsText(preview.totalRows)}.`,
     payload: {
       kind: 'result',
       queryRunId: run.id,

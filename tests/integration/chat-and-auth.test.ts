@@ -89,6 +89,13 @@ describe.each(PROVIDERS)('auth and chat over tRPC, app database on %s', (provide
     expect((await caller.chat.list())[0]).toMatchObject({ id: first.chatId, title: 'SELECT * FROM events ORDER BY id' });
   });
 
+  it('says so in words when a query matches no rows, and still shows the columns', async () => {
+    const { caller } = await callerFor(app, (await newUser(app.db)).token);
+    const result = await send(caller, { chatId: null, text: 'SELECT id, status FROM orders WHERE id < 0' });
+    expect(result.messages[1]?.content).toBe('No rows match this query. The columns are below; an export of it is a file with just the header.');
+    expect(result.messages[1]?.payload).toMatchObject({ kind: 'result', totalRows: 0, rows: [], columns: [{ name: 'id' }, { name: 'status' }] });
+  });
+
   it.each([
     ['SELECT * FROM orders WHERE', /syntax error near line 1/],
     ['DELETE FROM orders', /Only read-only SELECT or WITH queries can run here; this is a DELETE statement\./],
