@@ -9,6 +9,7 @@ import { MAX_MESSAGE_LENGTH } from '@/lib/limits';
 import { ChatMessage, type ChatMessageData } from './chat-message';
 import { startDownload } from './download';
 import { markStartedHere } from './export-progress';
+import { ExportToasts } from './export-toasts';
 import { SavedQueries } from './saved-queries';
 import { SettingsDialog } from './settings-dialog';
 import { useTRPC, useTRPCClient } from './trpc';
@@ -222,6 +223,7 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
           </p>
         </form>
       </main>
+      <ExportToasts currentChatId={chatId} />
     </div>
   );
 }

@@ -42,4 +42,21 @@ describe('a large export', () => {
     const download = await downloadFrom(page, () => chip.click());
     expect(JSON.parse(await downloadedText(download))).toHaveLength(events);
   });
+
+  it('finished in another tab: this tab shows a toast with the download', async () => {
+    const other = await page.context().newPage();
+    await other.goto(`${app.baseUrl}/chat`);
+    await ask(other, 'SELECT id, type FROM events ORDER BY id');
+    await ask(other, 'export this as csv');
+    const toast = page.locator('.toast').filter({ hasText: `Your CSV export “events” is ready: ${events.toLocaleString('en-US')} rows.` });
+    await toast.waitFor({ timeout: 30_000 });
+    const download = await downloadFrom(page, () => toast.getByRole('link', { name: 'Download' }).click());
+    const records = parse(await downloadedText(download), { columns: true, record_delimiter: '\r\n' });
+    expect(records).toHaveLength(events);
+    expect(Object.keys(records[0] as object)).toEqual(['id', 'type']);
+    // Downloading dismisses it; the job's own tab has its card, not a toast.
+    await toast.waitFor({ state: 'detached' });
+    await expect(other.locator('.toast').count()).resolves.toBe(0);
+    await other.close();
+  });
 });

@@ -29,6 +29,30 @@ describe.each(PROVIDERS)('export history and batch export, app database on %s', 
     return { session, chat, caller };
   }
 
+  it('tells which jobs finished since the last ask: only this user\'s files, succeeded or failed', async () => {
+    const me = await newUser(app.db);
+    const other = await newUser(app.db);
+    const { caller } = await callerFor(app, me.token);
+    const first = await caller.history.finished({ after: null });
+    expect(first.entries).toEqual([]);
+    const after = first.now;
+    const later = new Date(after.getTime() + 1_000);
+    const earlier = new Date(after.getTime() - 1_000);
+    const job = (userId: string, fields: Record<string, unknown>) => app.db.export.create({ data: { userId, format: 'csv', delivery: 'file', title: 'events', status: 'succeeded', finishedAt: later, ...fields } });
+    const ready = await job(me.user.id, { rowCount: 20_000, filePath: 'x.csv', expiresAt: new Date(Date.now() + 3_600_000) });
+    const failed = await job(me.user.id, { status: 'failed', error: 'The export storage is full, so the file could not be saved. Try again later, or ask an administrator to free space.' });
+    await job(me.user.id, { finishedAt: earlier }); // before the last ask
+    await job(me.user.id, { status: 'cancelled' }); // the user did that themselves
+    await job(me.user.id, { delivery: 'stream' }); // downloaded at once, nothing to tell
+    await job(me.user.id, { status: 'running', finishedAt: null });
+    await job(other.user.id, {}); // someone else's
+    const next = await caller.history.finished({ after });
+    expect(next.entries.map((entry) => entry.exportId).sort()).toEqual([ready.id, failed.id].sort());
+    expect(next.entries.find((entry) => entry.exportId === ready.id)).toMatchObject({ status: 'succeeded', rows: 20_000, title: 'events', downloadUrl: `/api/exports/${ready.id}/download` });
+    expect(next.entries.find((entry) => entry.exportId === failed.id)).toMatchObject({ status: 'failed', downloadUrl: null, error: expect.stringContaining('storage is full') });
+    expect(next.now.getTime()).toBeGreaterThanOrEqual(after.getTime());
+  });
+
   it('lists every export with title, format, status, rows, size and duration; filters by status and format; shows statistics', async () => {
     const { caller } = await userWithExports();
     const all = await caller.history.list({ status: null, format: null });

@@ -2,11 +2,13 @@ import { z } from 'zod';
 import { exportFormatSchema } from '@/lib/export-request';
 import { historyFilterSchema } from '@/lib/history';
 import { exportAgain, exportQueryRuns } from '../../export/service';
-import { exportHistory } from '../../history/service';
+import { exportHistory, finishedExports } from '../../history/service';
 import { createTRPCRouter, protectedProcedure } from '../init';
 
 export const historyRouter = createTRPCRouter({
   list: protectedProcedure.input(historyFilterSchema).query(({ ctx, input }) => exportHistory(ctx.services, ctx.user, input)),
+  /** Jobs that finished since the last ask, for the toasts (poll; `now` is the next `after`). */
+  finished: protectedProcedure.input(z.object({ after: z.date().nullable() })).query(({ ctx, input }) => finishedExports(ctx.services, ctx.user, input.after)),
   /** The user's query runs, newest first: this chat's or all of them. */
   queries: protectedProcedure.input(z.object({ chatId: z.string().min(1).max(64).nullable() })).query(({ ctx, input }) =>
     ctx.services.db.queryRun.findMany({
