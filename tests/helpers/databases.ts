@@ -37,6 +37,31 @@ export async function createPostgresDatabase(): Promise<{ url: string; drop: () 
   };
 }
 
+/** The role the README tells operators to give the data source: it can read the tables and nothing else. */
+export const READ_ONLY_ROLE = 'askport_reader';
+
+/**
+ * The same database as `databaseUrl`, reached as the read-only role (created once per server; granted
+ * here for this database's tables as they are now).
+ */
+export async function readOnlyRoleUrl(databaseUrl: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  try {
+    // Two test files may create it at once: whoever loses the race finds it there.
+    await admin.query(`DO $$ BEGIN CREATE ROLE ${READ_ONLY_ROLE} LOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`);
+    const name = new URL(databaseUrl).pathname.slice(1);
+    await admin.query(`GRANT CONNECT ON DATABASE ${name} TO ${READ_ONLY_ROLE}`);
+    await admin.query(`GRANT USAGE ON SCHEMA public TO ${READ_ONLY_ROLE}`);
+    await admin.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${READ_ONLY_ROLE}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(databaseUrl);
+  url.username = READ_ONLY_ROLE;
+  return url.toString();
+}
+
 export type Provider = 'sqlite' | 'postgresql';
 export const PROVIDERS: Provider[] = ['sqlite', 'postgresql'];
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openAppDb, type AppDb } from '@/server/db/client';
 import { seedDemoData } from '@/server/seed/seed';
-import { createPostgresDatabase } from '../helpers/databases';
+import { createPostgresDatabase, readOnlyRoleUrl } from '../helpers/databases';
 
 // The scale-out deployment on one machine: web instances (`next start`) and export workers
 // (`npm run worker`) as separate processes on one PostgreSQL app database, a PostgreSQL data source
@@ -142,7 +142,8 @@ export async function startCluster(options: { webs: number; workers: number; eve
     NEXT_TELEMETRY_DISABLED: '1',
     ASKPORT_DATA_DIR: dataDir,
     DATABASE_URL: appDatabase.url,
-    DATA_DATABASE_URL: dataDatabase.url,
+    // As the README deploys it: the data source through a role that can only SELECT.
+    DATA_DATABASE_URL: await readOnlyRoleUrl(dataDatabase.url),
     EXPORT_WORK_IN_WEB: 'false',
     EXPORT_STORAGE_DIR: exportDir,
     LOG_LEVEL: 'info',
