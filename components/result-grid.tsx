@@ -1,7 +1,10 @@
 'use client';
 
+import { useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { QueryResultPayload } from '@/lib/chat-message';
+import { EXTENDED_PREVIEW_ROW_LIMIT } from '@/lib/limits';
+import { useTRPC } from './trpc';
 
 type Cell = string | number | boolean | null;
 
@@ -31,23 +34,58 @@ async function copyText(text: string): Promise<boolean> {
   return copied;
 }
 
+/** Above this many rows only the rows in view (and a margin) are in the page. */
+const VIRTUALISE_ABOVE = 200;
+const OVERSCAN_ROWS = 20;
+
+/** Which rows to render for a scroll position: everything, or a window of uniform-height rows. */
+function visibleRange(rowCount: number, scrollTop: number, viewHeight: number, rowHeight: number): [number, number] {
+  if (rowCount <= VIRTUALISE_ABOVE) return [0, rowCount];
+  const first = Math.max(0, Math.floor(scrollTop / rowHeight) - OVERSCAN_ROWS);
+  const last = Math.min(rowCount, Math.ceil((scrollTop + viewHeight) / rowHeight) + OVERSCAN_ROWS);
+  return [first, last];
+}
+
 /**
  * The preview table as a grid: one cell is in the tab order, arrow keys, Home/End and Page Up/Down
  * move between cells, Enter or Ctrl+C copies the focused cell (a double-click copies too), and a
  * status line says what was copied.
  */
 export function ResultGrid({ result }: { result: QueryResultPayload }) {
+  const trpc = useTRPC();
   const [active, setActive] = useState<[number, number]>([0, 0]);
   const [status, setStatus] = useState('');
+  const [showMore, setShowMore] = useState(false);
+  const [scroll, setScroll] = useState({ top: 0, height: 420 });
+  const [rowHeight, setRowHeight] = useState(31);
+  const wrap = useRef<HTMLDivElement>(null);
   const table = useRef<HTMLTableElement>(null);
-  const moved = useRef(false);
-  const rowCount = result.rows.length;
+  // Set by a key that moves the active cell; cleared once that cell has the focus.
+  const pendingFocus = useRef(false);
+  // "Show 1,000 rows" runs the query again for more rows than the thread stores.
+  const more = useQuery({ ...trpc.chat.previewRows.queryOptions({ queryRunId: result.queryRunId }), enabled: showMore, staleTime: Number.POSITIVE_INFINITY });
+  const rows = more.data?.rows ?? result.rows;
+  const rowCount = rows.length;
   const columnCount = result.columns.length;
+  const [first, last] = visibleRange(rowCount, scroll.top, scroll.height, rowHeight);
+  const canShowMore = !more.data && result.totalRows > result.rows.length;
 
   useEffect(() => {
-    if (!moved.current) return;
-    table.current?.querySelector<HTMLElement>(`[data-cell="${active[0]}:${active[1]}"]`)?.focus();
-  }, [active]);
+    // Rows are one line high (cells do not wrap), so one row's height places all of them.
+    const measured = table.current?.querySelector('tbody tr:not(.spacer)')?.getBoundingClientRect().height;
+    if (measured && Math.abs(measured - rowHeight) > 0.5) setRowHeight(measured);
+  }, [rowCount, rowHeight]);
+
+  useEffect(() => {
+    if (!pendingFocus.current) return;
+    const [row, column] = active;
+    // A row outside the rendered window is scrolled to first; the focus follows once it is there.
+    const cell = table.current?.querySelector<HTMLElement>(`[data-cell="${row}:${column}"]`);
+    if (cell) {
+      pendingFocus.current = false;
+      cell.focus();
+    } else if (wrap.current) wrap.current.scrollTop = Math.max(0, row * rowHeight - wrap.current.clientHeight / 2);
+  }, [active, first, rowHeight]);
 
   useEffect(() => {
     if (!status) return;
@@ -56,7 +94,7 @@ export function ResultGrid({ result }: { result: QueryResultPayload }) {
   }, [status]);
 
   async function copy(row: number, column: number) {
-    const value = result.rows[row]?.[column] ?? null;
+    const value = rows[row]?.[column] ?? null;
     const text = cellText(value);
     const name = result.columns[column]?.name ?? '';
     const copied = await copyText(text);
@@ -79,7 +117,7 @@ export function ResultGrid({ result }: { result: QueryResultPayload }) {
     const target = moves[event.key];
     if (target) {
       event.preventDefault();
-      moved.current = true;
+      pendingFocus.current = true;
       setActive(target);
       return;
     }
@@ -92,10 +130,16 @@ export function ResultGrid({ result }: { result: QueryResultPayload }) {
 
   return (
     <>
-      <div className="table-wrap" role="region" aria-label={`Result of query ${result.position}`}>
+      <div
+        ref={wrap}
+        className="table-wrap"
+        role="region"
+        aria-label={`Result of query ${result.position}`}
+        onScroll={(event) => setScroll({ top: event.currentTarget.scrollTop, height: event.currentTarget.clientHeight })}
+      >
         <table ref={table} role="grid" aria-rowcount={rowCount + 1} aria-colcount={columnCount} aria-describedby={`grid-help-${result.queryRunId}`} onKeyDown={onKeyDown}>
           <thead>
-            <tr>
+            <tr aria-rowindex={1}>
               {result.columns.map((column, index) => (
                 <th key={index} scope="col" className={column.numeric ? 'num' : undefined}>
                   {column.name}
@@ -111,32 +155,51 @@ export function ResultGrid({ result }: { result: QueryResultPayload }) {
                 </td>
               </tr>
             )}
-            {result.rows.map((row, rowIndex) => (
-              <tr key={rowIndex}>
-                {row.map((value, index) => {
-                  const isActive = active[0] === rowIndex && active[1] === index;
-                  const kind = value === null ? 'null' : result.columns[index]?.numeric ? 'num' : '';
-                  return (
-                    <td
-                      key={index}
-                      data-cell={`${rowIndex}:${index}`}
-                      tabIndex={isActive ? 0 : -1}
-                      className={`${kind}${isActive ? ' active' : ''}`.trim() || undefined}
-                      onFocus={() => setActive([rowIndex, index])}
-                      onDoubleClick={() => void copy(rowIndex, index)}
-                    >
-                      {value === null ? 'NULL' : cellText(value)}
-                    </td>
-                  );
-                })}
-              </tr>
-            ))}
+            {first > 0 && <tr className="spacer" aria-hidden="true" style={{ height: first * rowHeight }} />}
+            {rows.slice(first, last).map((row, offset) => {
+              const rowIndex = first + offset;
+              return (
+                <tr key={rowIndex} aria-rowindex={rowIndex + 2}>
+                  {row.map((value, index) => {
+                    const isActive = active[0] === rowIndex && active[1] === index;
+                    const kind = value === null ? 'null' : result.columns[index]?.numeric ? 'num' : '';
+                    const text = value === null ? 'NULL' : cellText(value);
+                    return (
+                      <td
+                        key={index}
+                        data-cell={`${rowIndex}:${index}`}
+                        tabIndex={isActive ? 0 : -1}
+                        className={`${kind}${isActive ? ' active' : ''}`.trim() || undefined}
+                        title={text.length > 40 ? text : undefined}
+                        onFocus={() => setActive([rowIndex, index])}
+                        onDoubleClick={() => void copy(rowIndex, index)}
+                      >
+                        {text}
+                      </td>
+                    );
+                  })}
+                </tr>
+              );
+            })}
+            {last < rowCount && <tr className="spacer" aria-hidden="true" style={{ height: (rowCount - last) * rowHeight }} />}
           </tbody>
         </table>
       </div>
       <p id={`grid-help-${result.queryRunId}`} className="visually-hidden">
         Arrow keys move between cells; Enter copies the cell.
       </p>
+      <div className="result-meta">
+        <p className="result-count">
+          {result.totalRows.toLocaleString('en-US')} {result.totalRows === 1 ? 'row' : 'rows'}
+          {rowCount < result.totalRows ? ` · showing the first ${rowCount.toLocaleString('en-US')}` : ''}
+        </p>
+        {canShowMore && (
+          <button type="button" className="link-button" onClick={() => setShowMore(true)} disabled={more.isFetching}>
+            {more.isFetching ? 'Loading…' : `Show ${Math.min(EXTENDED_PREVIEW_ROW_LIMIT, result.totalRows).toLocaleString('en-US')} rows`}
+          </button>
+        )}
+        {more.error && <span className="error-text">{more.error.message}</span>}
+      </div>
       <p className="copy-status" role="status">
         {status}
       </p>

@@ -67,10 +67,6 @@ export function ResultView({ result, onAction, busy }: { result: QueryResultPayl
         </pre>
       </details>
       {result.columns.length > 0 ? <ResultGrid result={result} /> : null}
-      <p className="result-count">
-        {result.totalRows.toLocaleString('en-US')} {result.totalRows === 1 ? 'row' : 'rows'}
-        {result.rows.length < result.totalRows ? ` · showing the first ${result.rows.length}` : ''}
-      </p>
       <div className="result-actions">
         <ExportChips queryRunId={result.queryRunId} totalRows={result.totalRows} onAction={onAction} busy={busy} />
         <SaveQuery queryRunId={result.queryRunId} title={result.title} />

@@ -2,3 +2,5 @@
 export const MAX_MESSAGE_LENGTH = 4_000;
 /** Rows of a result shown in the chat; exports always carry every row. */
 export const PREVIEW_ROW_LIMIT = 100;
+/** Rows a person can ask to see of one result in the chat ("Show 1,000 rows"); fetched, not stored. */
+export const EXTENDED_PREVIEW_ROW_LIMIT = 1_000;

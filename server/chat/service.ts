@@ -2,6 +2,7 @@ import type { ChatAction, ChatActionRequest, ChatOption } from '@/lib/chat-actio
 import { messagePayloadSchema, type MessagePayload, type SendMessageInput } from '@/lib/chat-message';
 import { EXPORT_FORMATS, exportDownloadPath, type ExportFormat } from '@/lib/export-request';
 import { CONFIDENCE_THRESHOLD, type Intent, type QuerySpec } from '@/lib/intent';
+import { EXTENDED_PREVIEW_ROW_LIMIT } from '@/lib/limits';
 import { savedQueryNameSchema } from '@/lib/saved-query';
 import type { SessionUser } from '../auth/service';
 import type { Chat, Message, QueryRun } from '../db/client';
@@ -335,4 +336,15 @@ async function saveDefaultFormat(app: AppServices, user: SessionUser, format: Ex
 async function setDefaultFormat(app: AppServices, user: SessionUser, format: ExportFormat): Promise<Reply> {
   await saveDefaultFormat(app, user, format);
   return { content: `Done: from now on, "export this" gives ${EXPORT_FORMATS[format].label} unless you ask for another format.`, payload: null };
+}
+
+/**
+ * More of a result than the chat stored: up to 1,000 rows, run again now (the thread keeps 100 per
+ * result so it stays light). Another user's query run is NOT_FOUND, like a missing one.
+ */
+export async function previewRows(app: AppServices, user: SessionUser, queryRunId: string): Promise<{ columns: Array<{ name: string; numeric: boolean }>; rows: Array<Array<string | number | boolean | null>>; totalRows: number }> {
+  const run = await app.db.queryRun.findFirst({ where: { id: queryRunId, userId: user.id } });
+  if (!run) throw new NotFoundError('That query result');
+  const { preview } = await runPreview(app.dataSource, run.sql, EXTENDED_PREVIEW_ROW_LIMIT);
+  return { columns: previewColumns(preview.columns, preview.rows), rows: preview.rows.map((row) => row.map(previewCell)), totalRows: preview.totalRows };
 }

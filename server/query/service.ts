@@ -37,10 +37,10 @@ export async function checkSql(dataSource: DataSource, sql: string): Promise<Gua
 }
 
 /** Guards and runs a query for the chat: first rows plus the total count. */
-export async function runPreview(dataSource: DataSource, sql: string): Promise<{ guarded: GuardedSql; preview: QueryPreview }> {
+export async function runPreview(dataSource: DataSource, sql: string, limit = PREVIEW_ROW_LIMIT): Promise<{ guarded: GuardedSql; preview: QueryPreview }> {
   const guarded = await checkSql(dataSource, sql);
   try {
-    return { guarded, preview: await dataSource.preview(guarded.sql, PREVIEW_ROW_LIMIT) };
+    return { guarded, preview: await dataSource.preview(guarded.sql, limit) };
   } catch (error) {
     throw asUserFacing(error);
   }

@@ -68,6 +68,26 @@ describe('a new user of the embedded default', () => {
     await expect(table.locator('td[tabindex="0"]').count()).resolves.toBe(1);
   });
 
+  it('shows 1,000 rows on request, rendering only those in view, and keeps the keyboard working', async () => {
+    const table = page.getByRole('region', { name: 'Result of query 1' });
+    await page.getByRole('button', { name: 'Show 1,000 rows' }).click();
+    const orders = countInDataSource('SELECT count(*) FROM orders');
+    await page.locator('.result-count').first().filter({ hasText: `${orders.toLocaleString('en-US')} rows · showing the first 1,000` }).waitFor();
+    const rendered = await table.locator('tbody tr:not(.spacer)').count();
+    expect(rendered).toBeGreaterThan(10);
+    expect(rendered).toBeLessThan(200);
+    console.log(`1,000-row preview: ${rendered} rows in the page at a time`);
+    await expect(table.getByRole('grid').getAttribute('aria-rowcount')).resolves.toBe('1001');
+    // Scrolling to the end brings the last rows in.
+    await table.evaluate((element) => (element.scrollTop = element.scrollHeight));
+    await table.locator('td[data-cell="999:0"]').waitFor();
+    await expect(table.locator('td[data-cell="999:0"]').textContent()).resolves.toBe('1000');
+    // Ctrl+Home from there goes back to the first cell, which is rendered again and focused.
+    await table.locator('td[data-cell="999:0"]').click();
+    await page.keyboard.press('Control+Home');
+    await page.waitForFunction(() => document.activeElement?.getAttribute('data-cell') === '0:0');
+  });
+
   it('moves between export chips with the arrow keys', async () => {
     const group = page.getByRole('group', { name: 'Export this result' }).first();
     await group.getByRole('link', { name: /as CSV/ }).focus();

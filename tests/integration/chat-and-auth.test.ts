@@ -89,6 +89,23 @@ describe.each(PROVIDERS)('auth and chat over tRPC, app database on %s', (provide
     expect((await caller.chat.list())[0]).toMatchObject({ id: first.chatId, title: 'SELECT * FROM events ORDER BY id' });
   });
 
+  it('shows up to 1,000 rows of a result on request, and only to its owner', async () => {
+    const owner = await newUser(app.db);
+    const { caller } = await callerFor(app, owner.token);
+    const result = await send(caller, { chatId: null, text: 'SELECT id, status FROM orders ORDER BY id' });
+    const payload = result.messages[1]?.payload;
+    if (payload?.kind !== 'result') throw new Error(String(result.messages[1]?.content));
+    expect(payload.rows).toHaveLength(100);
+    const more = await caller.chat.previewRows({ queryRunId: payload.queryRunId });
+    expect(more.rows).toHaveLength(1_000);
+    expect(more.rows[999]?.[0]).toBe(1_000);
+    expect(more.totalRows).toBe(payload.totalRows);
+    expect(more.columns).toEqual(payload.columns);
+    const { caller: stranger } = await callerFor(app, (await newUser(app.db)).token);
+    await expect(stranger.chat.previewRows({ queryRunId: payload.queryRunId })).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'That query result was not found.' });
+    await expect(stranger.chat.previewRows({ queryRunId: 'no-such-run' })).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'That query result was not found.' });
+  });
+
   it('says so in words when a query matches no rows, and still shows the columns', async () => {
     const { caller } = await callerFor(app, (await newUser(app.db)).token);
     const result = await send(caller, { chatId: null, text: 'SELECT id, status FROM orders WHERE id < 0' });

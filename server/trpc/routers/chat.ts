@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { chatActionInputSchema } from '@/lib/chat-action';
 import { sendMessageInputSchema } from '@/lib/chat-message';
-import { getChatMessages, listChats, performAction, sendMessage, type ChatMessageView } from '../../chat/service';
+import { getChatMessages, listChats, performAction, previewRows, sendMessage, type ChatMessageView } from '../../chat/service';
 import { getEnv } from '../../env';
 import { allowedTables } from '../../query/service';
 import { createTRPCRouter, protectedProcedure, toTrpcError } from '../init';
@@ -13,6 +13,8 @@ export type SendEvent = { type: 'text'; delta: string } | { type: 'done'; chatId
 export const chatRouter = createTRPCRouter({
   list: protectedProcedure.query(({ ctx }) => listChats(ctx.services, ctx.user)),
   messages: protectedProcedure.input(chatIdSchema).query(({ ctx, input }) => getChatMessages(ctx.services, ctx.user, input.chatId)),
+  /** Up to 1,000 rows of one of the user's results, for "Show 1,000 rows". */
+  previewRows: protectedProcedure.input(z.object({ queryRunId: z.string().min(1).max(64) })).query(({ ctx, input }) => previewRows(ctx.services, ctx.user, input.queryRunId)),
   /** Streams the model's words as they come (OpenAI path), then the stored exchange. */
   send: protectedProcedure.input(sendMessageInputSchema).mutation(async function* ({ ctx, input }): AsyncGenerator<SendEvent> {
     const pending: string[] = [];
