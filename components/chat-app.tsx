@@ -123,7 +123,13 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
           + New chat
         </Link>
         <nav className="chat-list">
-          {chats.isPending && <p className="muted">Loading chats…</p>}
+          {chats.isPending && (
+            <div className="skeleton-list" role="status" aria-label="Loading chats">
+              <div className="skeleton line" />
+              <div className="skeleton line" />
+              <div className="skeleton line" />
+            </div>
+          )}
           {chats.data?.length === 0 && <p className="muted">No chats yet.</p>}
           {chats.data?.map((chat) => (
             <Link key={chat.id} href={`/chat/${chat.id}`} className={chat.id === chatId ? 'chat-link active' : 'chat-link'} aria-current={chat.id === chatId ? 'page' : undefined}>

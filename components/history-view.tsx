@@ -214,6 +214,7 @@ export function HistoryView() {
               ))}
             </tbody>
           </table>
+          {history.isPending && <div className="skeleton" role="status" aria-label="Loading exports" />}
           {history.data?.entries.length === 0 && <p className="muted empty">No exports match.</p>}
         </div>
       </section>
