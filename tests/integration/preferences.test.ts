@@ -12,11 +12,28 @@ describe.each(PROVIDERS)('export preferences, app database on %s', (provider) =>
   });
   afterAll(() => app.close());
 
-  it('are created with the defaults on first use', async () => {
+  it('are the defaults until saved; reading them writes nothing', async () => {
     const session = await newUser(app.db);
     const { caller } = await callerFor(app, session.token);
     expect(await caller.preferences.get()).toEqual({ defaultFormat: null, csvByteOrderMark: false, includeMetadata: false, neutraliseFormulas: true });
+    expect(await app.db.exportPreference.count({ where: { userId: session.user.id } })).toBe(0);
+    await caller.preferences.update({ csvByteOrderMark: true });
+    expect(await caller.preferences.get()).toEqual({ defaultFormat: null, csvByteOrderMark: true, includeMetadata: false, neutraliseFormulas: true });
     expect(await app.db.exportPreference.count({ where: { userId: session.user.id } })).toBe(1);
+  });
+
+  // Two exports starting at once for a new user read the preferences together; two tabs may save
+  // them together. Neither may fail (it used to: a unique-constraint race on the first row).
+  it('are read and saved by many requests at once for a new user', async () => {
+    const session = await newUser(app.db);
+    const { caller } = await callerFor(app, session.token);
+    const reads = await Promise.all(Array.from({ length: 10 }, () => caller.preferences.get()));
+    expect(new Set(reads.map((read) => JSON.stringify(read))).size).toBe(1);
+    const other = await newUser(app.db);
+    const { caller: otherCaller } = await callerFor(app, other.token);
+    const saves = await Promise.allSettled(Array.from({ length: 10 }, (_, index) => otherCaller.preferences.update({ defaultFormat: index % 2 ? 'json' : 'csv' })));
+    expect(saves.filter((save) => save.status === 'rejected')).toEqual([]);
+    expect(await app.db.exportPreference.count({ where: { userId: other.user.id } })).toBe(1);
   });
 
   it('the dialog and "always use json" edit the same record', async () => {
