@@ -69,6 +69,10 @@ export function ResultGrid({ result }: { result: QueryResultPayload }) {
   const columnCount = result.columns.length;
   const [first, last] = visibleRange(rowCount, scroll.top, scroll.height, rowHeight);
   const canShowMore = !more.data && result.totalRows > result.rows.length;
+  // The cell Tab lands on: the active one, or the first rendered one when the active row is scrolled
+  // out of the rendered window (the grid must stay reachable by keyboard).
+  const activeRendered = active[0] >= first && active[0] < last;
+  const [tabRow, tabColumn] = activeRendered ? active : [first, 0];
 
   useEffect(() => {
     // Rows are one line high (cells do not wrap), so one row's height places all of them.
@@ -168,7 +172,7 @@ export function ResultGrid({ result }: { result: QueryResultPayload }) {
                       <td
                         key={index}
                         data-cell={`${rowIndex}:${index}`}
-                        tabIndex={isActive ? 0 : -1}
+                        tabIndex={rowIndex === tabRow && index === tabColumn ? 0 : -1}
                         className={`${kind}${isActive ? ' active' : ''}`.trim() || undefined}
                         title={text.length > 40 ? text : undefined}
                         onFocus={() => setActive([rowIndex, index])}

@@ -82,6 +82,8 @@ describe('a new user of the embedded default', () => {
     await table.evaluate((element) => (element.scrollTop = element.scrollHeight));
     await table.locator('td[data-cell="999:0"]').waitFor();
     await expect(table.locator('td[data-cell="999:0"]').textContent()).resolves.toBe('1000');
+    // The active cell (near the top) is no longer in the page; Tab still has one cell to land on.
+    await expect(table.locator('td[tabindex="0"]').count()).resolves.toBe(1);
     // Ctrl+Home from there goes back to the first cell, which is rendered again and focused.
     await table.locator('td[data-cell="999:0"]').click();
     await page.keyboard.press('Control+Home');
