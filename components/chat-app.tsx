@@ -14,6 +14,8 @@ import { SavedQueries } from './saved-queries';
 import { SettingsDialog } from './settings-dialog';
 import { useTRPC, useTRPCClient } from './trpc';
 import { ChipGroup } from './chip-group';
+import styles from './chat-app.module.css';
+import messageStyles from './chat-message.module.css';
 
 interface ChatAppProps {
   user: { id: string; email: string; name: string };
@@ -109,8 +111,8 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
   const starters = (info.data?.tables ?? []).slice(0, 4).map((table) => `show ${table}`);
 
   return (
-    <div className="app">
-      <aside className="sidebar" aria-label="Chats">
+    <div className={styles.app}>
+      <aside className={styles.sidebar} aria-label="Chats">
         <div className="brand">
           <span className="brand-mark" aria-hidden="true">⇪</span> Askport
           {info.data?.mode === 'offline' && (
@@ -119,12 +121,12 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
             </span>
           )}
         </div>
-        <Link className="button primary new-chat" href="/chat">
+        <Link className={`button primary ${styles.newChat}`} href="/chat">
           + New chat
         </Link>
-        <nav className="chat-list">
+        <nav className={styles.chatList}>
           {chats.isPending && (
-            <div className="skeleton-list" role="status" aria-label="Loading chats">
+            <div className={styles.skeletonList} role="status" aria-label="Loading chats">
               <div className="skeleton line" />
               <div className="skeleton line" />
               <div className="skeleton line" />
@@ -132,14 +134,14 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
           )}
           {chats.data?.length === 0 && <p className="muted">No chats yet.</p>}
           {chats.data?.map((chat) => (
-            <Link key={chat.id} href={`/chat/${chat.id}`} className={chat.id === chatId ? 'chat-link active' : 'chat-link'} aria-current={chat.id === chatId ? 'page' : undefined}>
+            <Link key={chat.id} href={`/chat/${chat.id}`} className={chat.id === chatId ? `${styles.chatLink} ${styles.active}` : styles.chatLink} aria-current={chat.id === chatId ? 'page' : undefined}>
               {chat.title}
             </Link>
           ))}
         </nav>
         <SavedQueries onAnswered={onAnswered} />
-        <div className="account">
-          <span className="account-name" title={user.email}>
+        <div className={styles.account}>
+          <span className={styles.accountName} title={user.email}>
             {user.name}
           </span>
           <button type="button" className="link-button" onClick={() => setSettingsOpen(true)}>
@@ -155,10 +157,10 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
       </aside>
 
       <SettingsDialog open={settingsOpen} onClose={() => setSettingsOpen(false)} />
-      <main className="chat">
-        <div className="thread" aria-live="polite">
+      <main className={styles.chat}>
+        <div className={styles.thread} aria-live="polite">
           {chatId === null && (
-            <div className="message assistant welcome">
+            <div className={`${messageStyles.message} ${messageStyles.assistant} ${messageStyles.welcome}`} data-message="assistant" data-welcome>
               <p>
                 Hi {user.name.split(' ')[0]}! Ask me about your data: type SQL (<code>SELECT …</code>) or ask me to show a table. Every answer can be downloaded as CSV, JSON or Excel.
               </p>
@@ -175,7 +177,7 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
           )}
           {chatId !== null && messages.isPending && <div className="skeleton" aria-label="Loading messages" />}
           {messages.error && chatId !== null && (
-            <p className="message assistant error" role="alert">
+            <p className={`${messageStyles.message} ${messageStyles.assistant} ${messageStyles.error}`} data-message="assistant" role="alert">
               {messages.error.message}
             </p>
           )}
@@ -184,12 +186,12 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
           ))}
           {pendingText && (
             <>
-              <div className="message user pending">
-                <p className="message-text">{pendingText}</p>
+              <div className={`${messageStyles.message} ${messageStyles.user} ${messageStyles.pending}`} data-message="user">
+                <p data-message-text>{pendingText}</p>
               </div>
-              <div className="message assistant thinking" role="status">
+              <div className={`${messageStyles.message} ${messageStyles.assistant} ${messageStyles.thinking}`} data-message="assistant" data-thinking role="status">
                 {streamingText ? (
-                  <p className="message-text">{streamingText}</p>
+                  <p data-message-text>{streamingText}</p>
                 ) : (
                   <>
                     <span className="dots" aria-hidden="true" /> Working on it…
@@ -199,14 +201,14 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
             </>
           )}
           {(send.error ?? act.error) && (
-            <p className="message assistant error" role="alert">
+            <p className={`${messageStyles.message} ${messageStyles.assistant} ${messageStyles.error}`} data-message="assistant" role="alert">
               {(send.error ?? act.error)?.message}
             </p>
           )}
           <div ref={threadEnd} />
         </div>
 
-        <form className="composer" onSubmit={onSubmit}>
+        <form className={styles.composer} onSubmit={onSubmit}>
           <label htmlFor="composer-input" className="visually-hidden">
             Message
           </label>
@@ -224,7 +226,7 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
           <button className="button primary" type="submit" disabled={busy || draft.trim().length === 0 || tooLong}>
             {busy ? 'Running…' : 'Send'}
           </button>
-          <p id="composer-hint" className={tooLong ? 'composer-hint over' : 'composer-hint'}>
+          <p id="composer-hint" className={tooLong ? `${styles.hint} ${styles.over}` : styles.hint}>
             {tooLong ? `Too long: ${draft.length.toLocaleString('en-US')} of ${MAX_MESSAGE_LENGTH.toLocaleString('en-US')} characters.` : 'Enter to send · Shift+Enter for a new line'}
           </p>
         </form>

@@ -6,6 +6,8 @@ import { EXPORT_FORMATS } from '@/lib/export-formats';
 import { ExportProgressCard } from './export-progress';
 import { ResultView } from './result-view';
 import { ChipGroup } from './chip-group';
+import styles from './chat-message.module.css';
+import card from './export-card.module.css';
 
 export interface ChatMessageData {
   id: string;
@@ -35,17 +37,17 @@ function Choices({ options, onAction, busy }: { options: ChatOption[]; onAction:
 export function ChatMessage({ message, onAction, busy }: ChatMessageProps) {
   const payload = message.payload;
   return (
-    <div className={`message ${message.role}${payload?.kind === 'error' ? ' error' : ''}`} data-kind={payload?.kind ?? 'text'}>
-      <p className="message-text">{message.content}</p>
+    <div className={`${styles.message} ${message.role === 'user' ? styles.user : styles.assistant}${payload?.kind === 'error' ? ` ${styles.error}` : ''}`} data-message={message.role} data-kind={payload?.kind ?? 'text'}>
+      <p data-message-text>{message.content}</p>
       {payload?.kind === 'result' && <ResultView result={payload} onAction={onAction} busy={busy} />}
       {payload?.kind === 'choice' && <Choices options={payload.options} onAction={onAction} busy={busy} />}
       {payload?.kind === 'export' && payload.delivery === 'file' && <ExportProgressCard exportId={payload.exportId} label={payload.archive ? 'ZIP' : EXPORT_FORMATS[payload.format].label} />}
       {payload?.kind === 'export' && payload.delivery === 'stream' && (
-        <div className="export-card">
-          <span className="export-format" aria-hidden="true">
+        <div className={card.card}>
+          <span className={card.format} aria-hidden="true">
             {payload.archive ? 'ZIP' : EXPORT_FORMATS[payload.format].label}
           </span>
-          <span className="export-files">{payload.files.map((file) => `${file.position} · ${file.title}`).join(', ')}</span>
+          <span className={card.files}>{payload.files.map((file) => `${file.position} · ${file.title}`).join(', ')}</span>
           <a className="chip" href={payload.downloadUrl} download>
             Download again
           </a>

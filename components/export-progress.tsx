@@ -5,6 +5,7 @@ import { useEffect, useState } from 'react';
 import { formatBytes, type ExportProgress } from '@/lib/export-progress';
 import { startDownload } from './download';
 import { useTRPC, useTRPCClient } from './trpc';
+import card from './export-card.module.css';
 
 // Exports this page started: when one finishes it downloads by itself. (After a reload, the card
 // offers a download button instead of downloading again.)
@@ -65,22 +66,22 @@ export function ExportProgressCard({ exportId, label }: { exportId: string; labe
     }
   }, [progress?.status, progress?.downloadUrl, exportId]);
 
-  if (error && !progress) return <p className="export-card error-text">{error}</p>;
-  if (!progress) return <div className="export-card"><span className="muted">Connecting to the export…</span></div>;
+  if (error && !progress) return <p className={`${card.card} error-text`}>{error}</p>;
+  if (!progress) return <div className={card.card}><span className="muted">Connecting to the export…</span></div>;
 
   const active = progress.status === 'queued' || progress.status === 'running';
   const rows = `${progress.rowsWritten.toLocaleString('en-US')}${progress.totalRows !== null ? ` of ${progress.totalRows.toLocaleString('en-US')}` : ''} rows`;
   return (
-    <div className="export-card job" data-status={progress.status}>
-      <span className="export-format" aria-hidden="true">
+    <div className={`${card.card} ${card.job}`} data-status={progress.status}>
+      <span className={card.format} aria-hidden="true">
         {label}
       </span>
       {active && (
         <>
-          <div className="progress" role="progressbar" aria-label="Export progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={progress.percent ?? undefined}>
-            <div className="progress-bar" style={{ width: `${progress.percent ?? 0}%` }} />
+          <div className={card.progress} role="progressbar" aria-label="Export progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={progress.percent ?? undefined}>
+            <div className={card.bar} style={{ width: `${progress.percent ?? 0}%` }} />
           </div>
-          <span className="progress-text" aria-live="polite">
+          <span className={card.progressText} aria-live="polite">
             {progress.status === 'queued' ? 'Waiting for a free slot…' : `${rows}${progress.percent !== null ? ` · ${progress.percent}%` : ''}${eta(progress.etaSeconds)}`}
           </span>
           <button type="button" className="chip" onClick={() => cancel.mutate({ exportId })} disabled={cancel.isPending}>
@@ -90,7 +91,7 @@ export function ExportProgressCard({ exportId, label }: { exportId: string; labe
       )}
       {progress.status === 'succeeded' && (
         <>
-          <span className="progress-text">
+          <span className={card.progressText}>
             Ready: {rows} · {formatBytes(progress.bytes)}
             {timeLeft(progress.expiresAt, now)}
           </span>
@@ -99,9 +100,9 @@ export function ExportProgressCard({ exportId, label }: { exportId: string; labe
           </a>
         </>
       )}
-      {progress.status === 'failed' && <span className="progress-text error-text">{progress.error ?? 'The export failed.'}</span>}
-      {progress.status === 'cancelled' && <span className="progress-text">Cancelled.</span>}
-      {progress.status === 'expired' && <span className="progress-text">This file has expired (files are kept for an hour). Ask again to export it.</span>}
+      {progress.status === 'failed' && <span className={`${card.progressText} error-text`}>{progress.error ?? 'The export failed.'}</span>}
+      {progress.status === 'cancelled' && <span className={card.progressText}>Cancelled.</span>}
+      {progress.status === 'expired' && <span className={card.progressText}>This file has expired (files are kept for an hour). Ask again to export it.</span>}
     </div>
   );
 }

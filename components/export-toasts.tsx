@@ -4,6 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { EXPORT_FORMATS } from '@/lib/export-formats';
 import { useTRPC } from './trpc';
+import styles from './export-toasts.module.css';
 
 interface Toast {
   exportId: string;
@@ -51,11 +52,11 @@ export function ExportToasts({ currentChatId }: { currentChatId: string | null }
 
   const dismiss = (exportId: string) => setToasts((shown) => shown.filter((toast) => toast.exportId !== exportId));
   return (
-    <div className="toasts" role="status" aria-live="polite">
+    <div className={styles.toasts} role="status" aria-live="polite">
       {toasts.map((toast) => (
-        <div key={toast.exportId} className={toast.failed ? 'toast failed' : 'toast'}>
+        <div key={toast.exportId} className={toast.failed ? `${styles.toast} ${styles.failed}` : styles.toast} data-toast>
           <p>{toast.text}</p>
-          <div className="toast-actions">
+          <div className={styles.actions}>
             {toast.downloadUrl && (
               <a className="chip" href={toast.downloadUrl} download onClick={() => dismiss(toast.exportId)}>
                 Download

@@ -9,6 +9,7 @@ import type { HistoryFilter } from '@/lib/history';
 import { startDownload } from './download';
 import { ExportProgressCard, markStartedHere } from './export-progress';
 import { useTRPC } from './trpc';
+import styles from './history-view.module.css';
 
 const STATUSES = ['succeeded', 'failed', 'cancelled', 'expired', 'running', 'queued'] as const;
 const STATUS_LABELS: Record<(typeof STATUSES)[number], string> = { succeeded: 'Succeeded', failed: 'Failed', cancelled: 'Cancelled', expired: 'Expired', running: 'Running', queued: 'Queued' };
@@ -76,8 +77,8 @@ export function HistoryView() {
   const error = again.error ?? batch.error;
 
   return (
-    <main className="history-page">
-      <header className="history-header">
+    <main className={styles.page}>
+      <header className={styles.header}>
         <Link href="/chat" className="link-button">
           ← Back to the chat
         </Link>
@@ -85,9 +86,9 @@ export function HistoryView() {
       </header>
 
       {history.data && history.data.stats.length > 0 && (
-        <section className="stats" aria-label="Export durations">
+        <section className={styles.stats} aria-label="Export durations">
           {history.data.stats.map((stat) => (
-            <div key={stat.format} className="stat">
+            <div key={stat.format} className={styles.stat}>
               <strong>{EXPORT_FORMATS[stat.format].label}</strong>
               <span>
                 {stat.exports} {stat.exports === 1 ? 'export' : 'exports'} · median {duration(stat.medianMs)} · p95 {duration(stat.p95Ms)}
@@ -109,7 +110,7 @@ export function HistoryView() {
 
       <section aria-labelledby="queries-title">
         <h2 id="queries-title">Queries</h2>
-        <div className="batch-bar">
+        <div className={styles.bar}>
           <label>
             From{' '}
             <select value={scope ?? ''} onChange={(event) => setScope(event.target.value || null)} aria-label="Queries from">
@@ -133,12 +134,12 @@ export function HistoryView() {
             Export selected as ZIP
           </button>
         </div>
-        <ul className="query-list">
+        <ul className={styles.queryList}>
           {queries.data?.map((run) => (
             <li key={run.id}>
               <label>
                 <input type="checkbox" checked={selected.includes(run.id)} onChange={(event) => setSelected((current) => (event.target.checked ? [...current, run.id] : current.filter((id) => id !== run.id)))} />
-                <span className="query-title">{run.title}</span>
+                <span className={styles.queryTitle}>{run.title}</span>
                 <span className="muted">
                   {run.rowCount.toLocaleString('en-US')} rows · query {run.position} in “{run.chat.title}”
                 </span>
@@ -151,7 +152,7 @@ export function HistoryView() {
 
       <section aria-labelledby="exports-title">
         <h2 id="exports-title">History</h2>
-        <div className="filters">
+        <div className={styles.bar}>
           <label>
             Status{' '}
             <select value={filter.status ?? ''} onChange={(event) => setFilter({ ...filter, status: (event.target.value || null) as HistoryFilter['status'] })} aria-label="Filter by status">
@@ -171,8 +172,8 @@ export function HistoryView() {
             </select>
           </label>
         </div>
-        <div className="table-wrap">
-          <table className="history-table">
+        <div className={styles.tableWrap}>
+          <table className={styles.table} data-history-table>
             <thead>
               <tr>
                 <th scope="col">Export</th>
@@ -192,7 +193,7 @@ export function HistoryView() {
                   <td>{entry.title}</td>
                   <td>{entry.archive ? `ZIP of ${entry.formats.map((format) => EXPORT_FORMATS[format].label).join(' + ')}` : EXPORT_FORMATS[entry.format].label}</td>
                   <td>
-                    <span className={`status-badge ${entry.status}`}>{STATUS_LABELS[entry.status]}</span>
+                    <span className={`${styles.status} ${styles[entry.status] ?? ''}`}>{STATUS_LABELS[entry.status]}</span>
                     {entry.error && <div className="error-text">{entry.error}</div>}
                   </td>
                   <td className="num">{entry.rows?.toLocaleString('en-US') ?? '—'}</td>
@@ -200,7 +201,7 @@ export function HistoryView() {
                   <td className="num">{duration(entry.durationMs)}</td>
                   <td>{new Date(entry.createdAt).toLocaleString()}</td>
                   <td>{entry.expiresAt ? new Date(entry.expiresAt).toLocaleTimeString() : '—'}</td>
-                  <td className="actions">
+                  <td className={styles.actions}>
                     {entry.downloadUrl && (
                       <a className="chip" href={entry.downloadUrl} download>
                         Download
@@ -215,7 +216,7 @@ export function HistoryView() {
             </tbody>
           </table>
           {history.isPending && <div className="skeleton" role="status" aria-label="Loading exports" />}
-          {history.data?.entries.length === 0 && <p className="muted empty">No exports match.</p>}
+          {history.data?.entries.length === 0 && <p className={`muted ${styles.empty}`}>No exports match.</p>}
         </div>
       </section>
     </main>

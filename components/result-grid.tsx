@@ -5,6 +5,7 @@ import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { QueryResultPayload } from '@/lib/chat-message';
 import { EXTENDED_PREVIEW_ROW_LIMIT } from '@/lib/limits';
 import { useTRPC } from './trpc';
+import styles from './result.module.css';
 
 type Cell = string | number | boolean | null;
 
@@ -76,7 +77,7 @@ export function ResultGrid({ result }: { result: QueryResultPayload }) {
 
   useEffect(() => {
     // Rows are one line high (cells do not wrap), so one row's height places all of them.
-    const measured = table.current?.querySelector('tbody tr:not(.spacer)')?.getBoundingClientRect().height;
+    const measured = table.current?.querySelector('tbody tr:not([data-spacer])')?.getBoundingClientRect().height;
     if (measured && Math.abs(measured - rowHeight) > 0.5) setRowHeight(measured);
   }, [rowCount, rowHeight]);
 
@@ -136,7 +137,7 @@ export function ResultGrid({ result }: { result: QueryResultPayload }) {
     <>
       <div
         ref={wrap}
-        className="table-wrap"
+        className={styles.tableWrap}
         role="region"
         aria-label={`Result of query ${result.position}`}
         onScroll={(event) => setScroll({ top: event.currentTarget.scrollTop, height: event.currentTarget.clientHeight })}
@@ -154,12 +155,12 @@ export function ResultGrid({ result }: { result: QueryResultPayload }) {
           <tbody>
             {rowCount === 0 && (
               <tr>
-                <td colSpan={Math.max(1, columnCount)} className="empty-result">
+                <td colSpan={Math.max(1, columnCount)} className={styles.empty}>
                   No rows
                 </td>
               </tr>
             )}
-            {first > 0 && <tr className="spacer" aria-hidden="true" style={{ height: first * rowHeight }} />}
+            {first > 0 && <tr className={styles.spacer} data-spacer aria-hidden="true" style={{ height: first * rowHeight }} />}
             {rows.slice(first, last).map((row, offset) => {
               const rowIndex = first + offset;
               return (
@@ -173,7 +174,7 @@ export function ResultGrid({ result }: { result: QueryResultPayload }) {
                         key={index}
                         data-cell={`${rowIndex}:${index}`}
                         tabIndex={rowIndex === tabRow && index === tabColumn ? 0 : -1}
-                        className={`${kind}${isActive ? ' active' : ''}`.trim() || undefined}
+                        className={`${kind}${isActive ? ` ${styles.active}` : ''}`.trim() || undefined}
                         title={text.length > 40 ? text : undefined}
                         onFocus={() => setActive([rowIndex, index])}
                         onDoubleClick={() => void copy(rowIndex, index)}
@@ -185,15 +186,15 @@ export function ResultGrid({ result }: { result: QueryResultPayload }) {
                 </tr>
               );
             })}
-            {last < rowCount && <tr className="spacer" aria-hidden="true" style={{ height: (rowCount - last) * rowHeight }} />}
+            {last < rowCount && <tr className={styles.spacer} data-spacer aria-hidden="true" style={{ height: (rowCount - last) * rowHeight }} />}
           </tbody>
         </table>
       </div>
       <p id={`grid-help-${result.queryRunId}`} className="visually-hidden">
         Arrow keys move between cells; Enter copies the cell.
       </p>
-      <div className="result-meta">
-        <p className="result-count">
+      <div className={styles.meta}>
+        <p className={styles.count} data-result-count>
           {result.totalRows.toLocaleString('en-US')} {result.totalRows === 1 ? 'row' : 'rows'}
           {rowCount < result.totalRows ? ` · showing the first ${rowCount.toLocaleString('en-US')}` : ''}
         </p>
@@ -204,7 +205,7 @@ export function ResultGrid({ result }: { result: QueryResultPayload }) {
         )}
         {more.error && <span className="error-text">{more.error.message}</span>}
       </div>
-      <p className="copy-status" role="status">
+      <p className={styles.copyStatus} role="status">
         {status}
       </p>
     </>

@@ -7,6 +7,7 @@ import type { QueryResultPayload } from '@/lib/chat-message';
 import { ExportChips } from './export-chips';
 import { ResultGrid } from './result-grid';
 import { useTRPC } from './trpc';
+import styles from './result.module.css';
 
 /** "Save": keeps this result's query under a name, for Run & Export later. */
 function SaveQuery({ queryRunId, title }: { queryRunId: string; title: string }) {
@@ -26,7 +27,7 @@ function SaveQuery({ queryRunId, title }: { queryRunId: string; title: string })
     event.preventDefault();
     save.mutate({ queryRunId, name });
   }
-  if (save.isSuccess && !open) return <span className="muted saved-note">Saved as “{save.data.name}”.</span>;
+  if (save.isSuccess && !open) return <span className={`muted ${styles.savedNote}`}>Saved as “{save.data.name}”.</span>;
   if (!open) {
     return (
       <button type="button" className="link-button" onClick={() => setOpen(true)}>
@@ -35,7 +36,7 @@ function SaveQuery({ queryRunId, title }: { queryRunId: string; title: string })
     );
   }
   return (
-    <form className="save-form" onSubmit={submit}>
+    <form className={styles.saveForm} onSubmit={submit} aria-label="Save query">
       <label>
         <span className="visually-hidden">Name for the saved query</span>
         <input value={name} onChange={(event) => setName(event.target.value)} maxLength={80} autoFocus aria-label="Name for the saved query" />
@@ -57,17 +58,17 @@ function SaveQuery({ queryRunId, title }: { queryRunId: string; title: string })
 
 export function ResultView({ result, onAction, busy }: { result: QueryResultPayload; onAction: (label: string, action: ChatAction) => void; busy: boolean }) {
   return (
-    <div className="result">
-      <details className="sql">
+    <div className={styles.result} data-result>
+      <details className={styles.sql}>
         <summary>
-          Query {result.position} · <span className="sql-title">{result.title}</span> · SQL
+          Query {result.position} · <span className={styles.sqlTitle}>{result.title}</span> · SQL
         </summary>
         <pre>
           <code>{result.sql}</code>
         </pre>
       </details>
       {result.columns.length > 0 ? <ResultGrid result={result} /> : null}
-      <div className="result-actions">
+      <div className={styles.actions}>
         <ExportChips queryRunId={result.queryRunId} totalRows={result.totalRows} onAction={onAction} busy={busy} />
         <SaveQuery queryRunId={result.queryRunId} title={result.title} />
       </div>

@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTRPC } from './trpc';
 import type { ChatMessageData } from './chat-message';
+import styles from './saved-queries.module.css';
 
 interface SavedQueriesProps {
   /** Run & Export answered: show the new chat and start its download. */
@@ -22,15 +23,15 @@ export function SavedQueries({ onAnswered }: SavedQueriesProps) {
 
   if (!saved.data || saved.data.length === 0) return null;
   return (
-    <section className="saved-queries" aria-label="Saved queries">
+    <section className={styles.section} aria-label="Saved queries">
       <h2>Saved queries</h2>
       <ul>
         {saved.data.map((query) => (
           <li key={query.id}>
-            <span className="saved-name" title={query.sql}>
+            <span className={styles.name} title={query.sql}>
               {query.name}
             </span>
-            <span className="saved-actions">
+            <span className={styles.actions}>
               <button type="button" className="chip" disabled={runAndExport.isPending} onClick={() => runAndExport.mutate({ id: query.id })} aria-label={`Run & Export ${query.name}`}>
                 Run &amp; Export
               </button>

@@ -5,6 +5,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { EXPORT_FORMATS, type ExportFormat } from '@/lib/export-formats';
 import type { Preferences } from '@/lib/preferences';
 import { useTRPC } from './trpc';
+import styles from './settings-dialog.module.css';
 
 const FORMAT_CHOICES: Array<{ value: ExportFormat | null; label: string }> = [
   { value: null, label: 'Ask each time' },
@@ -41,7 +42,7 @@ export function SettingsDialog({ open, onClose }: { open: boolean; onClose: () =
   }
 
   return (
-    <dialog ref={dialog} className="settings" aria-labelledby="settings-title" onClose={onClose}>
+    <dialog ref={dialog} className={styles.dialog} aria-labelledby="settings-title" onClose={onClose}>
       <form onSubmit={submit}>
         <h2 id="settings-title">Export settings</h2>
         {!draft ? (
@@ -51,7 +52,7 @@ export function SettingsDialog({ open, onClose }: { open: boolean; onClose: () =
             <fieldset>
               <legend>Default format for “export this”</legend>
               {FORMAT_CHOICES.map((choice) => (
-                <label key={choice.value ?? 'ask'} className="radio">
+                <label key={choice.value ?? 'ask'} className={styles.choice}>
                   <input type="radio" name="defaultFormat" checked={draft.defaultFormat === choice.value} onChange={() => setDraft({ ...draft, defaultFormat: choice.value })} />
                   {choice.label}
                 </label>
@@ -59,15 +60,15 @@ export function SettingsDialog({ open, onClose }: { open: boolean; onClose: () =
             </fieldset>
             <fieldset>
               <legend>Files</legend>
-              <label className="checkbox">
+              <label className={styles.choice}>
                 <input type="checkbox" name="csvByteOrderMark" checked={draft.csvByteOrderMark} onChange={(event) => setDraft({ ...draft, csvByteOrderMark: event.target.checked })} />
                 Add a byte-order mark to CSV files (helps Excel read accents)
               </label>
-              <label className="checkbox">
+              <label className={styles.choice}>
                 <input type="checkbox" name="neutraliseFormulas" checked={draft.neutraliseFormulas} onChange={(event) => setDraft({ ...draft, neutraliseFormulas: event.target.checked })} />
                 Protect spreadsheets from formulas in CSV text (recommended)
               </label>
-              <label className="checkbox">
+              <label className={styles.choice}>
                 <input type="checkbox" name="includeMetadata" checked={draft.includeMetadata} onChange={(event) => setDraft({ ...draft, includeMetadata: event.target.checked })} />
                 Include the query and row count in JSON files
               </label>
@@ -79,7 +80,7 @@ export function SettingsDialog({ open, onClose }: { open: boolean; onClose: () =
             {save.error.message}
           </p>
         )}
-        <div className="dialog-actions">
+        <div className={styles.actions}>
           <button type="button" className="button" onClick={onClose}>
             Cancel
           </button>

@@ -4,6 +4,7 @@ import { useMutation } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
 import { useTRPC } from './trpc';
+import styles from './auth.module.css';
 
 interface SignInFormProps {
   demo: { email: string; password: string } | null;
@@ -32,15 +33,15 @@ export function SignInForm({ demo }: SignInFormProps) {
 
   return (
     <>
-      <div className="tabs" role="tablist" aria-label="Account">
-        <button type="button" role="tab" aria-selected={mode === 'sign-in'} className={mode === 'sign-in' ? 'tab active' : 'tab'} onClick={() => setMode('sign-in')}>
+      <div className={styles.tabs} role="tablist" aria-label="Account">
+        <button type="button" role="tab" aria-selected={mode === 'sign-in'} className={mode === 'sign-in' ? `${styles.tab} ${styles.active}` : styles.tab} onClick={() => setMode('sign-in')}>
           Sign in
         </button>
-        <button type="button" role="tab" aria-selected={mode === 'sign-up'} className={mode === 'sign-up' ? 'tab active' : 'tab'} onClick={() => setMode('sign-up')}>
+        <button type="button" role="tab" aria-selected={mode === 'sign-up'} className={mode === 'sign-up' ? `${styles.tab} ${styles.active}` : styles.tab} onClick={() => setMode('sign-up')}>
           Create account
         </button>
       </div>
-      <form className="auth-form" onSubmit={submit}>
+      <form className={styles.form} onSubmit={submit}>
         {mode === 'sign-up' && (
           <label>
             Name
@@ -65,7 +66,7 @@ export function SignInForm({ demo }: SignInFormProps) {
         </button>
       </form>
       {demo && mode === 'sign-in' && (
-        <div className="demo-box">
+        <div className={styles.demo}>
           <p>
             Demo account: <code>{demo.email}</code> / <code>{demo.password}</code>
           </p>

@@ -41,7 +41,7 @@ describe('a new user of the embedded default', () => {
     const table = page.getByRole('region', { name: 'Result of query 1' });
     await table.waitFor();
     const orders = countInDataSource('SELECT count(*) FROM orders');
-    await expect(page.locator('.result-count').first().textContent()).resolves.toBe(`${orders.toLocaleString('en-US')} rows · showing the first 100`);
+    await expect(page.locator('[data-result-count]').first().textContent()).resolves.toBe(`${orders.toLocaleString('en-US')} rows · showing the first 100`);
     await expect(table.locator('tbody tr').count()).resolves.toBe(100);
     await expect(table.locator('thead th').allTextContents()).resolves.toEqual(['id', 'customer_id', 'ordered_at', 'status', 'total', 'note']);
     await screenshot(page, 'chat');
@@ -72,8 +72,8 @@ describe('a new user of the embedded default', () => {
     const table = page.getByRole('region', { name: 'Result of query 1' });
     await page.getByRole('button', { name: 'Show 1,000 rows' }).click();
     const orders = countInDataSource('SELECT count(*) FROM orders');
-    await page.locator('.result-count').first().filter({ hasText: `${orders.toLocaleString('en-US')} rows · showing the first 1,000` }).waitFor();
-    const rendered = await table.locator('tbody tr:not(.spacer)').count();
+    await page.locator('[data-result-count]').first().filter({ hasText: `${orders.toLocaleString('en-US')} rows · showing the first 1,000` }).waitFor();
+    const rendered = await table.locator('tbody tr:not([data-spacer])').count();
     expect(rendered).toBeGreaterThan(10);
     expect(rendered).toBeLessThan(200);
     console.log(`1,000-row preview: ${rendered} rows in the page at a time`);

@@ -38,7 +38,7 @@ describe('a large export', () => {
   });
 
   it('from a chip under the result: the chip starts the job and the JSON file downloads', async () => {
-    const chip = page.locator('.result').last().getByRole('button', { name: /as JSON/ });
+    const chip = page.locator('[data-result]').last().getByRole('button', { name: /as JSON/ });
     const download = await downloadFrom(page, () => chip.click());
     expect(JSON.parse(await downloadedText(download))).toHaveLength(events);
   });
@@ -48,7 +48,7 @@ describe('a large export', () => {
     await other.goto(`${app.baseUrl}/chat`);
     await ask(other, 'SELECT id, type FROM events ORDER BY id');
     await ask(other, 'export this as csv');
-    const toast = page.locator('.toast').filter({ hasText: `Your CSV export “events” is ready: ${events.toLocaleString('en-US')} rows.` });
+    const toast = page.locator('[data-toast]').filter({ hasText: `Your CSV export “events” is ready: ${events.toLocaleString('en-US')} rows.` });
     await toast.waitFor({ timeout: 30_000 });
     const download = await downloadFrom(page, () => toast.getByRole('link', { name: 'Download' }).click());
     const records = parse(await downloadedText(download), { columns: true, record_delimiter: '\r\n' });
@@ -56,7 +56,7 @@ describe('a large export', () => {
     expect(Object.keys(records[0] as object)).toEqual(['id', 'type']);
     // Downloading dismisses it; the job's own tab has its card, not a toast.
     await toast.waitFor({ state: 'detached' });
-    await expect(other.locator('.toast').count()).resolves.toBe(0);
+    await expect(other.locator('[data-toast]').count()).resolves.toBe(0);
     await other.close();
   });
 });

@@ -39,7 +39,7 @@ describe('export history and batch export', () => {
 
   it('shows the export and filters by format and status', async () => {
     await page.reload();
-    const rows = page.locator('.history-table tbody tr');
+    const rows = page.locator('[data-history-table] tbody tr');
     await rows.first().waitFor();
     await expect(rows.first().textContent()).resolves.toContain('3 queries: orders, products, customers');
     await page.getByLabel('Filter by format').selectOption('json');

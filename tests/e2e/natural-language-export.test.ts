@@ -42,7 +42,7 @@ describe.each([
   it('"export this" asks with chips; clicking JSON downloads valid JSON with the same rows', async () => {
     await ask(page, 'show products');
     expect(await ask(page, 'export this')).toBe('Which format would you like?');
-    const chips = page.locator('.message.assistant').last().getByRole('button');
+    const chips = page.locator('[data-message="assistant"]').last().getByRole('button');
     await expect(chips.allTextContents()).resolves.toEqual(['CSV', 'JSON', 'Excel']);
     if (mode === 'offline mode') await screenshot(page, 'export-choice');
     const download = await downloadFrom(page, () => chips.filter({ hasText: 'JSON' }).click());

@@ -13,12 +13,12 @@ export async function signInAsDemo(page: Page, baseUrl: string): Promise<void> {
 
 /** Types a message as a person would and waits for the assistant's answer; returns its text. */
 export async function ask(page: Page, text: string): Promise<string> {
-  const answers = page.locator('.message.assistant:not(.thinking):not(.welcome)');
+  const answers = page.locator('[data-message="assistant"]:not([data-thinking]):not([data-welcome])');
   const before = await answers.count();
   await page.getByLabel('Message').fill(text);
   await page.keyboard.press('Enter');
-  await page.waitForFunction((count) => document.querySelectorAll('.message.assistant:not(.thinking):not(.welcome)').length > count && !document.querySelector('.thinking'), before);
-  return (await answers.last().locator('.message-text').textContent()) ?? '';
+  await page.waitForFunction((count) => document.querySelectorAll('[data-message="assistant"]:not([data-thinking]):not([data-welcome])').length > count && !document.querySelector('[data-thinking]'), before);
+  return (await answers.last().locator('[data-message-text]').textContent()) ?? '';
 }
 
 /** Runs `action` and returns the download it starts. */

@@ -35,9 +35,9 @@ describe('a new account: export settings and saved queries', () => {
   });
 
   it('saves a query from its result; Run & Export downloads it in the default format', async () => {
-    await page.locator('.result').last().getByRole('button', { name: 'Save query' }).click();
+    await page.locator('[data-result]').last().getByRole('button', { name: 'Save query' }).click();
     await page.getByLabel('Name for the saved query').fill('Products list');
-    await page.locator('.save-form').getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('form', { name: 'Save query' }).getByRole('button', { name: 'Save' }).click();
     await page.getByText('Saved as “Products list”.').waitFor();
     const run = page.getByRole('button', { name: 'Run & Export Products list' });
     await run.waitFor();
