@@ -38,7 +38,11 @@ export type EncodableFormat = 'csv' | 'json';
 export function encodingRuntime(stringify: typeof csvStringify) {
   const EXACT_NUMBER = /^-?\d+(\.\d+)?$/;
   /** Text a spreadsheet would run as a formula (OWASP CSV injection): =, +, -, @, tab, CR. */
-  const FORMULA_START = /^[=+\-@\t\r]/;
+  function startsLikeFormula(text: string): boolean {
+    // Character codes, not a regular expression: this runs for every text cell of every CSV.
+    const first = text.charCodeAt(0);
+    return first === 61 || first === 43 || first === 45 || first === 64 || first === 9 || first === 13;
+  }
   const JSON_FORMAT_VERSION = 1;
 
   function isNumericKind(kind: ColumnKind): boolean {
@@ -60,7 +64,7 @@ export function encodingRuntime(stringify: typeof csvStringify) {
   function csvCell(value: CellValue, kind: ColumnKind, neutraliseFormulas: boolean): string {
     const text = cellText(value);
     if (text === null) return '';
-    if (neutraliseFormulas && typeof value === 'string' && FORMULA_START.test(text) && !(isNumericKind(kind) && EXACT_NUMBER.test(text))) {
+    if (neutraliseFormulas && typeof value === 'string' && startsLikeFormula(text) && !(isNumericKind(kind) && EXACT_NUMBER.test(text))) {
       return `'${text}`;
     }
     return text;

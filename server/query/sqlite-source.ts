@@ -273,6 +273,13 @@ async function* readAhead(query: QueryProcess, batchSize: number, encodeInProces
   }
 }
 
+/**
+ * Rows per batch when the file is encoded from the query process: 750 made a million-row CSV 7%
+ * faster than the default 1,000 (measured 2.12 s against 2.28 s in-process; 250, 400, 600 and 2,500
+ * were slower). Likely because a batch's JSON then fits the 64 KB pipe buffer and arrives in one read.
+ */
+const ENCODED_BATCH_ROWS = 750;
+
 function toColumns(columns: Array<{ name: string; type: string | null }>): QueryColumn[] {
   return columns.map((column) => ({ name: column.name, kind: kindFromDeclaredType(column.type) }));
 }
@@ -340,7 +347,7 @@ export function createSqliteDataSource(file: string, timeoutMs: number): DataSou
           // Every fourth batch is encoded by the query process, the rest here: same code, same bytes.
           // Reading costs the process about as much as encoding three batches costs the server, so
           // this split keeps both cores equally busy (measured with tests/bench).
-          for await (const reply of readAhead(query, DEFAULT_BATCH_SIZE, (index) => index % 4 === 3)) {
+          for await (const reply of readAhead(query, ENCODED_BATCH_ROWS, (index) => index % 4 === 3)) {
             if (reply.kind === 'encoded') {
               encoder.skip(reply.rows);
               if (reply.rows > 0) yield { rows: reply.rows, bytes: Buffer.from(reply.text) };
