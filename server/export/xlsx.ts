@@ -51,7 +51,11 @@ const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&
  * LF), become Excel's _xHHHH_ escapes; a literal _xHHHH_ is protected the way Excel does it (_x005F_
  * for its underscore).
  */
+/** Characters that need any of the rewrites below; most text has none and is returned as it is. */
+const NEEDS_XML_ESCAPE = /[&<>"_\u0000-\u0008\u000B-\u001F\uFFFE\uFFFF]/;
+
 function xmlText(text: string): string {
+  if (!NEEDS_XML_ESCAPE.test(text)) return text;
   return text
     .replace(/_(x[0-9A-Fa-f]{4}_)/g, '_x005F_$1')
     .replace(/[&<>"]/g, (character) => XML_ESCAPES[character]!)
@@ -69,8 +73,28 @@ function cellXml(reference: string, value: XlsxValue, style = 0): string {
   if (value === null) return style ? `<c r="${reference}"${styleAttribute}/>` : '';
   if ('number' in value) return `<c r="${reference}"${value.date ? ` s="${STYLE_DATE}"` : styleAttribute}><v>${value.number}</v></c>`;
   if ('boolean' in value) return `<c r="${reference}" t="b"${styleAttribute}><v>${value.boolean ? 1 : 0}</v></c>`;
-  const preserve = /^\s|\s$|\n/.test(value.text) ? ' xml:space="preserve"' : '';
-  return `<c r="${reference}" t="inlineStr"${styleAttribute}><is><t${preserve}>${xmlText(value.text)}</t></is></c>`;
+  return inlineStringXml(reference, value.text, styleAttribute);
+}
+
+function inlineStringXml(reference: string, text: string, styleAttribute = ''): string {
+  const preserve = /^\s|\s$|\n/.test(text) ? ' xml:space="preserve"' : '';
+  return `<c r="${reference}" t="inlineStr"${styleAttribute}><is><t${preserve}>${xmlText(text)}</t></is></c>`;
+}
+
+/**
+ * A data cell's XML straight from the value, the same as `cellXml(reference, xlsxValue(…))`: numbers,
+ * text and timestamp text, nearly every cell, skip the intermediate object (the hot path).
+ */
+function dataCellXml(reference: string, value: CellValue, column: QueryColumn): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return Number.isFinite(value) ? `<c r="${reference}"><v>${value}</v></c>` : '';
+  if (typeof value !== 'string') return cellXml(reference, xlsxValue(value, column));
+  if (isNumericKind(column.kind) && EXACT_NUMBER.test(value)) return `<c r="${reference}"><v>${Number(value)}</v></c>`;
+  if ((column.kind === 'timestamp' || column.kind === 'text' || column.kind === 'unknown') && ISO_TIMESTAMP.test(value)) {
+    const ms = Date.parse(value);
+    if (Number.isFinite(ms) && ms >= FIRST_EXCEL_DATE_MS) return `<c r="${reference}" s="${STYLE_DATE}"><v>${ms / MS_PER_DAY + EXCEL_EPOCH_DAYS}</v></c>`;
+  }
+  return inlineStringXml(reference, value);
 }
 
 const XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n';
@@ -243,7 +267,7 @@ export async function* encodeXlsx(rows: RowStream, onRows: (count: number) => vo
         sheetRows += 1;
         const rowNumber = sheetRows + 1;
         let cells = '';
-        for (let index = 0; index < columns.length; index++) cells += cellXml(`${letters[index]}${rowNumber}`, xlsxValue(row[index] ?? null, columns[index]!));
+        for (let index = 0; index < columns.length; index++) cells += dataCellXml(`${letters[index]}${rowNumber}`, row[index] ?? null, columns[index]!);
         xml += `<row r="${rowNumber}">${cells}</row>`;
       }
       if (xml) yield await zip.piece(xml);
