@@ -238,7 +238,13 @@ class ZipWriter {
  * Streams a workbook from rows: each batch becomes sheet XML, deflated and yielded before the next
  * batch is read, so nothing accumulates. Leaving early (the reader went away) closes the cursor.
  */
-export async function* encodeXlsx(rows: RowStream, onRows: (count: number) => void, maxRowsPerSheet = MAX_DATA_ROWS_PER_SHEET): AsyncGenerator<Uint8Array> {
+/**
+ * Characters of sheet XML per DEFLATE piece (each flushed, so its bytes can go out at once). Smaller
+ * pieces were slower (128 K: 7.9 s for a million rows, 256 K: 7.1 s).
+ */
+const PIECE_CHARS = 256 * 1024;
+
+export async function* encodeXlsx(rows: RowStream, onRows: (count: number) => void, maxRowsPerSheet = MAX_DATA_ROWS_PER_SHEET, pieceChars = PIECE_CHARS): AsyncGenerator<Uint8Array> {
   const columns = rows.columns;
   const letters = columns.map((_, index) => columnLetters(index));
   const zip = new ZipWriter();
@@ -254,8 +260,10 @@ export async function* encodeXlsx(rows: RowStream, onRows: (count: number) => vo
 
   try {
     yield* openSheet();
+    // Rows go to the ZIP in pieces of at least `pieceChars` characters, cut after a row and never
+    // where a batch happened to end: the bytes do not depend on the batch size.
+    let xml = '';
     for await (const batch of rows) {
-      let xml = '';
       for (const row of batch) {
         if (sheetRows === maxRowsPerSheet) {
           if (xml) yield await zip.piece(xml);
@@ -269,15 +277,19 @@ export async function* encodeXlsx(rows: RowStream, onRows: (count: number) => vo
         let cells = '';
         for (let index = 0; index < columns.length; index++) cells += dataCellXml(`${letters[index]}${rowNumber}`, row[index] ?? null, columns[index]!);
         xml += `<row r="${rowNumber}">${cells}</row>`;
+        if (xml.length >= pieceChars) {
+          yield await zip.piece(xml);
+          xml = '';
+        }
       }
-      if (xml) yield await zip.piece(xml);
       onRows(batch.length);
     }
+    if (xml) yield await zip.piece(xml);
     yield await zip.piece(sheetEnd(columns));
     yield await zip.end();
-    for (const [name, xml] of packageParts(sheetNames, columns.length)) {
+    for (const [name, partXml] of packageParts(sheetNames, columns.length)) {
       yield zip.begin(name);
-      yield await zip.piece(xml);
+      yield await zip.piece(partXml);
       yield await zip.end();
     }
     yield zip.finish();
