@@ -1,6 +1,7 @@
 import { getAppDb, type AppDb } from './db/client';
 import { getEnv, isPostgresUrl } from './env';
 import { ensureDemoUser } from './auth/service';
+import { limitHeapGrowth } from './heap';
 import { createLocalDiskStorage, type ExportStorage } from './export/storage';
 import { createInProcessExportJobs, type ExportJobOptions, type ExportJobs } from './jobs/export-jobs';
 import type { DataSource } from './query/data-source';
@@ -28,6 +29,8 @@ export type JobRunner = { kind: 'in-process' } | { kind: 'pg-boss'; connectionSt
  * only when it is used (it and its driver cost the embedded default memory for nothing).
  */
 export async function assembleServices(parts: { db: AppDb; dataSource: DataSource; storage: ExportStorage }, jobOptions: ExportJobOptions, runner: JobRunner = { kind: 'in-process' }): Promise<AppServices> {
+  // Every process that runs exports (web or worker) assembles its services here first.
+  limitHeapGrowth();
   const services = { ...parts } as AppServices;
   services.jobs = runner.kind === 'pg-boss' ? (await import('./jobs/pg-boss-jobs')).createPgBossExportJobs(services, jobOptions, runner) : createInProcessExportJobs(services, jobOptions);
   return services;
