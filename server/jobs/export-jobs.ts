@@ -281,10 +281,16 @@ export function createInProcessExportJobs(app: AppServices, options: ExportJobOp
       do {
         pumpAgain = false;
         const queued = await app.db.export.findMany({ where: { status: 'queued', delivery: 'file' }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: 200 });
+        // A user whose oldest queued job could not start waits in this pass: a later job of theirs
+        // must not slip in when one of their running jobs ends between two claims.
+        const waitingUsers = new Set<string>();
         for (const job of queued) {
           if (core.running.size >= options.maxRunning) break;
+          if (waitingUsers.has(job.userId)) continue;
           // At most N running per user; the rest wait their turn, oldest first.
-          if (await claimExport(app, job, options.maxRunningPerUser)) {
+          if (!(await claimExport(app, job, options.maxRunningPerUser))) {
+            waitingUsers.add(job.userId);
+          } else {
             void core.start(job.id, job.userId, job.chatId).then(
               () => pump(),
               () => undefined,

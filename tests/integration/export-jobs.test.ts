@@ -145,6 +145,42 @@ describe.each(PROVIDERS)('export jobs above the threshold, app database on %s', 
     expect(startedOrder.at(-1)).toBe(ids.at(-1));
   });
 
+  it("never starts a user's later job before an older one, even when a running job ends between two claims", async () => {
+    const { chat, userId } = await bigResult();
+    const [run] = await app.db.queryRun.findMany({ where: { userId } });
+    const user = { id: userId, email: '', name: '' };
+    const older = await createExport(app.services, user, { queryRunIds: [run!.id], format: 'csv', archive: false, chatId: chat.chatId(), delivery: 'file', totalRows: EVENTS });
+    const newer = await createExport(app.services, user, { queryRunIds: [run!.id], format: 'json', archive: false, chatId: chat.chatId(), delivery: 'file', totalRows: EVENTS });
+    // The interleaving made certain: the first claim finds the user at the limit, the next finds
+    // one of their jobs already ended. Claims are recorded in the order they succeed.
+    let runningCounts = 0;
+    const claims: string[] = [];
+    const exports = new Proxy(app.db.export, {
+      get(model, name) {
+        if (name === 'count') return async (args: Parameters<typeof model.count>[0]) => (runningCounts++ === 0 ? TEST_JOB_OPTIONS.maxRunningPerUser : model.count(args));
+        if (name === 'updateMany') {
+          return async (args: Parameters<typeof model.updateMany>[0]) => {
+            const result = await model.updateMany(args);
+            if (args.data.status === 'running' && result.count === 1 && typeof args.where?.id === 'string') claims.push(args.where.id);
+            return result;
+          };
+        }
+        const value: unknown = Reflect.get(model, name);
+        return typeof value === 'function' ? value.bind(model) : value;
+      },
+    });
+    const db = new Proxy(app.db, { get: (client, name) => (name === 'export' ? exports : Reflect.get(client, name)) });
+    const runner = createInProcessExportJobs({ ...app.services, db }, TEST_JOB_OPTIONS);
+    try {
+      runner.enqueue();
+      while (claims.length < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(claims).toEqual([older.id, newer.id]);
+      for (const id of claims) await untilDone(app, userId, id);
+    } finally {
+      await runner.close();
+    }
+  });
+
   it('after a restart nothing stays "running": jobs start again, interrupted streams are failed', async () => {
     const { chat, userId } = await bigResult();
     const run = (await app.db.queryRun.findFirstOrThrow({ where: { userId } })).id;
