@@ -270,8 +270,8 @@ class Utf8Piece {
 }
 
 /**
- * Streams a workbook from rows: each batch becomes sheet XML, deflated and yielded before the next
- * batch is read, so nothing accumulates. Leaving early (the reader went away) closes the cursor.
+ * Streams a workbook from rows: sheet XML is deflated and yielded a piece at a time as rows arrive,
+ * so nothing accumulates. Leaving early (the reader went away) closes the cursor.
  */
 export async function* encodeXlsx(rows: RowStream, onRows: (count: number) => void, maxRowsPerSheet = MAX_DATA_ROWS_PER_SHEET, pieceBytes = PIECE_BYTES): AsyncGenerator<Uint8Array> {
   const columns = rows.columns;
@@ -287,15 +287,32 @@ export async function* encodeXlsx(rows: RowStream, onRows: (count: number) => vo
     yield await zip.piece(sheetStart(columns));
   };
 
+  // While one full piece is deflated on libuv's thread pool, the next is built here in the other
+  // buffer; at most one piece is in flight, so output keeps its order and memory stays flat.
+  let building = new Utf8Piece();
+  let spare = new Utf8Piece();
+  const inFlight: { piece: Promise<Buffer> | null } = { piece: null };
+  const sendPiece = async function* () {
+    if (inFlight.piece) yield await inFlight.piece;
+    inFlight.piece = zip.piece(building.take());
+    [building, spare] = [spare, building];
+  };
+  /** Waits for the piece in flight: every other ZIP step needs the entry's DEFLATE stream to itself. */
+  const settle = async function* () {
+    const piece = inFlight.piece;
+    inFlight.piece = null;
+    if (piece) yield await piece;
+  };
+
   try {
     yield* openSheet();
     // Rows go to the ZIP in pieces of at least `pieceBytes` bytes, cut after a row and never where
     // a batch happened to end: the bytes do not depend on the batch size.
-    const xml = new Utf8Piece();
     for await (const batch of rows) {
       for (const row of batch) {
         if (sheetRows === maxRowsPerSheet) {
-          if (xml.length > 0) yield await zip.piece(xml.take());
+          if (building.length > 0) yield* sendPiece();
+          yield* settle();
           yield await zip.piece(sheetEnd(columns));
           yield await zip.end();
           yield* openSheet();
@@ -304,12 +321,13 @@ export async function* encodeXlsx(rows: RowStream, onRows: (count: number) => vo
         const rowNumber = sheetRows + 1;
         let rowXml = `<row r="${rowNumber}">`;
         for (let index = 0; index < columns.length; index++) rowXml += dataCellXml(`${letters[index]}${rowNumber}`, row[index] ?? null, columns[index]!);
-        xml.write(`${rowXml}</row>`);
-        if (xml.length >= pieceBytes) yield await zip.piece(xml.take());
+        building.write(`${rowXml}</row>`);
+        if (building.length >= pieceBytes) yield* sendPiece();
       }
       onRows(batch.length);
     }
-    if (xml.length > 0) yield await zip.piece(xml.take());
+    if (building.length > 0) yield* sendPiece();
+    yield* settle();
     yield await zip.piece(sheetEnd(columns));
     yield await zip.end();
     for (const [name, partXml] of packageParts(sheetNames, columns.length)) {
@@ -319,6 +337,8 @@ export async function* encodeXlsx(rows: RowStream, onRows: (count: number) => vo
     }
     yield zip.finish();
   } finally {
+    // A reader that left early leaves a piece in flight that nobody will read.
+    inFlight.piece?.catch(() => undefined);
     // Also when the reader left before the first row was read.
     await rows.close();
   }
