@@ -8,7 +8,7 @@ import { createTestApp } from './databases';
 const app = await createTestApp('sqlite', { events: 10 });
 // The control: V8's own growth factor, as it was before the services set theirs.
 if (process.argv[2] === '--v8-default-growth') setFlagsFromString('--heap-growing-percent=0');
-// About what the web server keeps live (Next, Prisma): the growth limit is a multiple of it.
+// Live objects like a web server's (Next, Prisma): the growth limit is a multiple of what is live.
 const live: string[] = Array.from({ length: 400_000 }, (_, index) => `live object ${index} `.repeat(3));
 const oldGeneration = () => getHeapSpaceStatistics().filter((space) => space.space_name === 'old_space' || space.space_name === 'large_object_space').reduce((sum, space) => sum + space.space_used_size, 0);
 (globalThis as unknown as { gc: () => void }).gc();
