@@ -1,5 +1,5 @@
 import type { ChatAction, ChatActionRequest, ChatOption } from '@/lib/chat-action';
-import { messagePayloadSchema, type MessagePayload, type SendMessageInput } from '@/lib/chat-message';
+import { messagePayloadSchema, type MessagePayload, type QueryResultPayload, type SendMessageInput } from '@/lib/chat-message';
 import { EXPORT_FORMATS, exportDownloadPath, type ExportFormat } from '@/lib/export-request';
 import { CONFIDENCE_THRESHOLD, type Intent, type QuerySpec } from '@/lib/intent';
 import { EXTENDED_PREVIEW_ROW_LIMIT } from '@/lib/limits';
@@ -342,7 +342,7 @@ async function setDefaultFormat(app: AppServices, user: SessionUser, format: Exp
  * More of a result than the chat stored: up to 1,000 rows, run again now (the thread keeps 100 per
  * result so it stays light). Another user's query run is NOT_FOUND, like a missing one.
  */
-export async function previewRows(app: AppServices, user: SessionUser, queryRunId: string): Promise<{ columns: Array<{ name: string; numeric: boolean }>; rows: Array<Array<string | number | boolean | null>>; totalRows: number }> {
+export async function previewRows(app: AppServices, user: SessionUser, queryRunId: string): Promise<Pick<QueryResultPayload, 'columns' | 'rows' | 'totalRows'>> {
   const run = await app.db.queryRun.findFirst({ where: { id: queryRunId, userId: user.id } });
   if (!run) throw new NotFoundError('That query result');
   const { preview } = await runPreview(app.dataSource, run.sql, EXTENDED_PREVIEW_ROW_LIMIT);
