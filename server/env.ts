@@ -9,6 +9,10 @@ const envSchema = z.object({
   // Data source users query: SQLite file (default data/demo.db) or a postgres:// URL.
   DATA_DATABASE_URL: z.string().min(1).optional(),
   QUERY_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+  // Largest value one export may hold in memory (bytes); a larger one stops the export with a sentence.
+  EXPORT_MAX_CELL_BYTES: z.coerce.number().int().positive().default(16 * 1024 * 1024),
+  // PostgreSQL data source: "true" accepts a superuser or otherwise privileged role (refused at start otherwise).
+  DATA_SOURCE_ALLOW_PRIVILEGED: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
   DEMO_EVENTS: z.coerce.number().int().nonnegative().default(20_000),
   EXPORT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(10),
   // Above this many rows an export becomes a job with progress; below, it streams straight down.

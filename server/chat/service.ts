@@ -2,7 +2,7 @@ import type { ChatAction, ChatActionRequest, ChatOption } from '@/lib/chat-actio
 import { messagePayloadSchema, type MessagePayload, type QueryResultPayload, type SendMessageInput } from '@/lib/chat-message';
 import { EXPORT_FORMATS, exportDownloadPath, type ExportFormat } from '@/lib/export-request';
 import { CONFIDENCE_THRESHOLD, type Intent, type QuerySpec } from '@/lib/intent';
-import { EXTENDED_PREVIEW_ROW_LIMIT } from '@/lib/limits';
+import { EXTENDED_PREVIEW_ROW_LIMIT, PREVIEW_CELL_CHARS, PREVIEW_MAX_BYTES } from '@/lib/limits';
 import { savedQueryNameSchema } from '@/lib/saved-query';
 import type { SessionUser } from '../auth/service';
 import type { Chat, Message, QueryRun } from '../db/client';
@@ -189,13 +189,15 @@ async function runQuery(app: AppServices, user: SessionUser, chat: Chat, query: 
     return tx.queryRun.create({ data: { chatId: chat.id, userId: user.id, position: (last?.position ?? 0) + 1, sql: guarded.sql, title, rowCount: preview.totalRows } });
   });
   const shown = preview.rows.length;
+  const counted =
+    preview.totalRows === 0
+      ? 'No rows match this query. The columns are below; an export of it is a file with just the header.'
+      : shown < preview.totalRows
+        ? `${preview.totalRows.toLocaleString('en-US')} rows. Showing the first ${shown}${preview.bytesLimited ? ` (the chat holds up to ${PREVIEW_MAX_BYTES / 1024} KB of a result)` : ''}.`
+        : `${rowsText(preview.totalRows)}.`;
+  const cut = preview.cutCells > 0 ? ` ${preview.cutCells === 1 ? 'One long value is' : `${preview.cutCells.toLocaleString('en-US')} long values are`} cut to their first ${PREVIEW_CELL_CHARS} characters here; an export carries every value whole.` : '';
   return {
-    content:
-      preview.totalRows === 0
-        ? 'No rows match this query. The columns are below; an export of it is a file with just the header.'
-        : shown < preview.totalRows
-          ? `${preview.totalRows.toLocaleString('en-US')} rows. Showing the first ${shown}.`
-          : `${rowsText(preview.totalRows)}.`,
+    content: counted + cut,
     payload: {
       kind: 'result',
       queryRunId: run.id,

@@ -5,6 +5,7 @@ import { getEnv, isPostgresUrl } from '../env';
 import { createLocalDiskStorage } from '../export/storage';
 import { log } from '../log';
 import { getDataSource } from '../query/sources';
+import { exitUnlessDataSourceIsSafe } from './data-source-check';
 import { assembleServices, jobOptionsFromEnv, jobRunnerFromEnv } from '../services';
 
 const env = getEnv();
@@ -12,7 +13,9 @@ if (!isPostgresUrl(env.databaseUrl)) {
   console.error('npm run worker needs the app database on PostgreSQL (DATABASE_URL=postgres://…). On the embedded default, the app runs export jobs itself.');
   process.exit(2);
 }
-const services = await assembleServices({ db: await getAppDb(), dataSource: getDataSource(), storage: createLocalDiskStorage(env.exportStorageDir) }, jobOptionsFromEnv(), jobRunnerFromEnv(true));
+const dataSource = getDataSource();
+await exitUnlessDataSourceIsSafe(dataSource);
+const services = await assembleServices({ db: await getAppDb(), dataSource, storage: createLocalDiskStorage(env.exportStorageDir) }, jobOptionsFromEnv(), jobRunnerFromEnv(true));
 
 let stopping = false;
 async function stop(signal: string) {

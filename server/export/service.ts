@@ -7,6 +7,7 @@ import type { Chat, Export } from '../db/client';
 import type { ExportItem, QueryRun } from '../db/generated/sqlite/client';
 import { getEnv } from '../env';
 import { InvalidRequestError, NotFoundError } from '../errors';
+import { trimStatement } from '../query/guard';
 import { asUserFacing, checkSql } from '../query/service';
 import type { AppServices } from '../services';
 import { getPreferences } from '../preferences/service';
@@ -113,20 +114,19 @@ export function exportFileInfo(record: Export & { chat: Chat | null; items: Arra
 export type OpenedExport = EncodedFile;
 
 /**
- * Opens an export's contents: guards every statement again and opens the first cursor, so SQL errors
- * surface here rather than in the middle of a file. Chunks stop once `signal` is aborted.
+ * Opens an export's contents: opens the first cursor (the data source guards the statement again and
+ * reads the first rows), so SQL errors surface here rather than in the middle of a file. Chunks stop
+ * once `signal` is aborted.
  */
 export async function openExportContents(app: AppServices, record: ExportWithContents, options: EncoderOptions, startedAt: Date, signal: AbortSignal, onRows: (count: number) => void): Promise<OpenedExport> {
   const members = membersOf(record);
   if (members.length === 0) throw new NotFoundError('That export');
   const format = record.format as ExportFormat;
-  const guarded = await Promise.all(members.map((member) => checkSql(app.dataSource, member.sql)));
-  if (record.archive) {
-    const checked = members.map((member, index) => ({ ...member, sql: guarded[index]!.sql }));
-    return { chunks: zipQueryResults(app.dataSource, checked, options, signal, onRows), close: async () => undefined };
-  }
-  const metadata = { query: guarded[0]!.sql, title: members[0]!.title, generatedAt: startedAt };
-  const file = await openEncodedFile(app.dataSource, guarded[0]!.sql, format, options, metadata, onRows);
+  // The data source guards every statement as it opens it; trimming here keeps the metadata's SQL as run.
+  const statements = members.map((member) => ({ ...member, sql: trimStatement(member.sql) }));
+  if (record.archive) return { chunks: zipQueryResults(app.dataSource, statements, options, signal, onRows), close: async () => undefined };
+  const metadata = { query: statements[0]!.sql, title: members[0]!.title, generatedAt: startedAt };
+  const file = await openEncodedFile(app.dataSource, statements[0]!.sql, format, options, metadata, onRows);
   return { chunks: abortable(file.chunks, signal), close: file.close };
 }
 
@@ -202,8 +202,12 @@ export async function startExportDownload(app: AppServices, user: SessionUser, e
       .catch(() => undefined);
   };
 
+  // The first piece is read before the response is made: a query that fails before its first row
+  // answers with a status and a sentence, never a 200 followed by a cut-off file.
+  let first: IteratorResult<Uint8Array> | null;
   try {
     opened = await openExportContents(app, record, options, startedAt, abort.signal, (count) => (rowCount += count));
+    first = await opened.chunks.next();
   } catch (error) {
     const userFacing = asUserFacing(error);
     await finish('failed', userFacing instanceof Error ? userFacing.message : 'Export failed.');
@@ -215,7 +219,8 @@ export async function startExportDownload(app: AppServices, user: SessionUser, e
     {
       async pull(controller) {
         try {
-          const next = await chunks.next();
+          const next = first ?? (await chunks.next());
+          first = null;
           if (next.done) {
             // Recorded before the stream ends, so whoever saw the whole file also sees the record.
             await finish('succeeded');

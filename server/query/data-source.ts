@@ -1,5 +1,5 @@
 import type { EncodableFormat, EncoderOptions, ExportMetadata } from '../export/encoding';
-import type { SqlDialect } from './guard';
+import type { GuardedSql, SqlDialect } from './guard';
 import { AskportError } from '../errors';
 
 /** What a column holds, as far as the data source says; writers use it to keep numbers exact. */
@@ -15,8 +15,15 @@ export type CellValue = string | number | bigint | boolean | Date | Uint8Array |
 
 export interface QueryPreview {
   columns: QueryColumn[];
+  /** The first rows, each value cut to PREVIEW_CELL_CHARS (see `cutCellText`), within PREVIEW_MAX_BYTES. */
   rows: CellValue[][];
   totalRows: number;
+  /** The allowed tables the statement reads, as the guard found them. */
+  tables: string[];
+  /** How many values were cut short for the preview (the export carries them whole). */
+  cutCells: number;
+  /** True when fewer rows are shown than asked for because the preview reached PREVIEW_MAX_BYTES. */
+  bytesLimited: boolean;
 }
 
 export interface RowStream extends AsyncIterable<CellValue[][]> {
@@ -47,14 +54,22 @@ export interface StreamOptions {
   batchSize?: number;
 }
 
-/** The database users query. Opened read-only; never the app database. */
+/**
+ * The database users query. Opened read-only; never the app database. Every statement it is given
+ * passes its dialect's guard first (the same decision `check` makes), however it is run.
+ */
 export interface DataSource {
   dialect: SqlDialect;
   /** Tables users may query: the allow-list the SQL guard checks against. */
   listTables(): Promise<string[]>;
+  /** The guard's decision on a statement, as this database reads it; throws SqlRefusedError with a sentence. */
+  check(sql: string): Promise<GuardedSql>;
   /** The first `limit` rows and the total row count, from one snapshot. */
   preview(sql: string, limit: number): Promise<QueryPreview>;
-  /** Every row, a batch at a time, pulled only as fast as the consumer reads. */
+  /**
+   * Every row, a batch at a time, pulled only as fast as the consumer reads. The first batch is read
+   * before this resolves, so a query that fails before its first row fails here, before any byte.
+   */
   stream(sql: string, options?: StreamOptions): Promise<RowStream>;
   /**
    * The fast path: the file encoded where the data is read (SQLite's query process, PostgreSQL's
@@ -62,10 +77,40 @@ export interface DataSource {
    * this format or these columns exactly; the caller then encodes rows from `stream`.
    */
   streamEncoded?(sql: string, file: EncodeRequest): Promise<EncodedStream | null>;
+  /** Checks at start that the source can be used safely (PostgreSQL: an unprivileged role); throws a sentence for the operator. */
+  verify(): Promise<void>;
   close(): Promise<void>;
 }
 
 export const DEFAULT_BATCH_SIZE = 1_000;
+
+/** How a data source is opened: the statement timeout and the limits that keep one query from taking the server down. */
+export interface DataSourceOptions {
+  timeoutMs: number;
+  /** Largest value (bytes) an export may hold in memory; a larger one fails the export with a sentence naming the column. */
+  maxCellBytes: number;
+  /** PostgreSQL: accept a superuser or otherwise privileged role as the data source (the operator says so). */
+  allowPrivileged: boolean;
+}
+
+export const DEFAULT_MAX_CELL_BYTES = 16 * 1024 * 1024;
+
+/** A preview value cut short: its start, then how long the whole value is. */
+export function cutCellText(start: string, length: number, unit: 'characters' | 'bytes'): string {
+  return `${start}… (${length.toLocaleString('en-US')} ${unit} in all; the export has it whole)`;
+}
+
+/** The sentence for a value over the export limit. */
+export function valueTooLargeMessage(column: string, maxCellBytes: number): string {
+  const mb = (maxCellBytes / (1024 * 1024)).toLocaleString('en-US', { maximumFractionDigits: 1 });
+  return `A value in column "${column}" is larger than the ${mb} MB one exported value may hold (EXPORT_MAX_CELL_BYTES), so the export stopped.`;
+}
+
+/** The sentence for a row whose values together are over the export limit. */
+export function rowTooLargeMessage(maxCellBytes: number): string {
+  const mb = (maxCellBytes / (1024 * 1024)).toLocaleString('en-US', { maximumFractionDigits: 1 });
+  return `A row of this result holds more than ${mb} MB (EXPORT_MAX_CELL_BYTES), so the export stopped.`;
+}
 
 export class QueryTimeoutError extends AskportError {
   static readonly brand: string = 'QueryTimeoutError';

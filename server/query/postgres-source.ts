@@ -5,10 +5,17 @@ import { POSTGRES_COPY_CSV_TYPES, postgresCopyCsvQuery } from '../export/csv-sql
 import { crlfRecords } from './crlf-records';
 import { log } from '../log';
 import { createCsvEncoder } from '../export/encoders';
-import { DataSourceUnavailableError, DEFAULT_BATCH_SIZE, QueryExecutionError, QueryTimeoutError, type CellValue, type ColumnKind, type EncodedBatch, type EncodedStream, type DataSource, type QueryColumn, type RowStream } from './data-source';
+import { PREVIEW_CELL_CHARS, PREVIEW_MAX_BYTES } from '@/lib/limits';
+import { AskportError } from '../errors';
+import { DataSourceUnavailableError, DEFAULT_BATCH_SIZE, DEFAULT_MAX_CELL_BYTES, QueryExecutionError, QueryTimeoutError, type CellValue, type ColumnKind, type DataSourceOptions, type EncodedBatch, type EncodedStream, type DataSource, type QueryColumn, type RowStream } from './data-source';
+import { SqlRefusedError } from './guard';
+import { guardPostgresSql } from './postgres-guard';
+import { countQuery, describeQuery, previewQuery, previewRow, sizeCheckMessage, sizeCheckedQuery } from './postgres-sql';
 
 // Reads run in a READ ONLY, REPEATABLE READ transaction (one snapshot for preview and count, or for a
-// whole export) with a statement timeout, through a server-side cursor a batch at a time.
+// whole export) with a statement timeout, through a server-side cursor a batch at a time. Every
+// statement passes the PostgreSQL guard first (postgres-guard.ts), and the role it runs as is checked
+// once, before the first query, to be unprivileged (a second wall behind the guard).
 const KIND_BY_TYPE_OID: Record<number, ColumnKind> = {
   16: 'boolean',
   20: 'integer',
@@ -82,7 +89,78 @@ function toExecutionError(error: unknown, timeoutMs: number): Error {
 /** How long closing a cursor or transaction may take before the connection is dropped instead. */
 const CLOSE_TIMEOUT_MS = 5_000;
 
-export function createPostgresDataSource(connectionString: string, timeoutMs: number): DataSource {
+/**
+ * Session settings of every read. standard_conforming_strings is what the guard's parser assumes
+ * (with it off, `'a\'` would not end a string here while it does for the guard); pg_catalog first, so
+ * no function or operator in public can stand in for a built-in one.
+ */
+const sessionSettings = (timeoutMs: number) =>
+  [
+    'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+    `SET LOCAL statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`,
+    "SET LOCAL TimeZone = 'UTC'",
+    "SET LOCAL DateStyle = 'ISO, YMD'",
+    'SET LOCAL standard_conforming_strings = on',
+    'SET LOCAL search_path = pg_catalog, public',
+  ].join('; ');
+
+/** Predefined roles that reach files, programs, other sessions, every table or the server's settings. */
+const PRIVILEGED_ROLES = [
+  'pg_read_server_files', 'pg_write_server_files', 'pg_execute_server_program', 'pg_signal_backend', 'pg_read_all_data', 'pg_write_all_data',
+  'pg_read_all_settings', 'pg_read_all_stats', 'pg_stat_scan_tables', 'pg_monitor', 'pg_checkpoint', 'pg_create_subscription',
+  'pg_use_reserved_connections', 'pg_maintain', 'pg_signal_autovacuum_worker', 'pg_database_owner',
+];
+
+const ROLE_PRIVILEGES_SQL = `
+SELECT r.rolname AS name, r.rolsuper AS superuser,
+  r.rolcreaterole OR r.rolcreatedb OR r.rolreplication OR r.rolbypassrls AS administers,
+  ARRAY(SELECT m.rolname::text FROM pg_roles m WHERE m.rolname = ANY($1::text[]) AND pg_has_role(r.oid, m.oid, 'MEMBER') ORDER BY 1) AS memberships,
+  ARRAY(SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
+          AND (has_table_privilege(r.oid, c.oid, 'DELETE, TRUNCATE') OR has_any_column_privilege(r.oid, c.oid, 'INSERT, UPDATE'))
+        ORDER BY 1 LIMIT 3) AS writable,
+  has_database_privilege(r.oid, current_database(), 'CREATE') AS creates_schemas,
+  ARRAY(SELECT nspname::text FROM pg_namespace WHERE has_schema_privilege(r.oid, oid, 'CREATE') AND nspname NOT LIKE 'pg\\_%' ORDER BY 1) AS creates_in
+FROM pg_roles r WHERE r.rolname = current_user`;
+
+/** The data source role can do more than read: refused at start unless DATA_SOURCE_ALLOW_PRIVILEGED=true. */
+export class DataSourcePrivilegeError extends AskportError {
+  static readonly brand: string = 'DataSourcePrivilegeError';
+}
+
+interface RolePrivileges {
+  name: string;
+  superuser: boolean;
+  administers: boolean;
+  memberships: string[];
+  writable: string[];
+  creates_schemas: boolean;
+  creates_in: string[];
+}
+
+/** What the role may do beyond reading, in words; empty for a read-only role. */
+export function privilegesBeyondReading(role: RolePrivileges): string[] {
+  const reasons: string[] = [];
+  if (role.superuser) reasons.push('is a superuser');
+  if (role.administers) reasons.push('can create roles or databases, replicate or bypass row security');
+  if (role.memberships.length > 0) reasons.push(`is a member of ${role.memberships.join(', ')}`);
+  if (role.writable.length > 0) reasons.push(`can write to tables (${role.writable.join(', ')})`);
+  if (role.creates_schemas) reasons.push('can create schemas in this database');
+  if (role.creates_in.length > 0) reasons.push(`can create objects in schema ${role.creates_in.join(', ')}`);
+  return reasons;
+}
+
+/** After the first fetch, each aims at this many bytes by the largest row seen so far (never more rows than asked). */
+const BATCH_BYTES = 8 * 1024 * 1024;
+
+function rowBytes(row: CellValue[]): number {
+  let bytes = 0;
+  for (const value of row) bytes += typeof value === 'string' ? value.length : value instanceof Uint8Array ? value.byteLength : 8;
+  return bytes;
+}
+
+export function createPostgresDataSource(connectionString: string, timeoutMs: number, options: Partial<DataSourceOptions> = {}): DataSource {
+  const { maxCellBytes = DEFAULT_MAX_CELL_BYTES, allowPrivileged = false } = options;
   const pool = new pg.Pool({ connectionString, max: 10, types: typeParsers });
   // A server restart or a killed backend ends connections with an 'error' event, idle or in use;
   // unheard, it would crash the process. The query in flight fails on its own; the pool replaces
@@ -96,15 +174,47 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
   );
   pool.on('error', () => undefined); // an idle connection's loss, already logged by the line above
 
+  let verified: Promise<void> | null = null;
+  /** The role is checked once, before the first query; a failed check is tried again next time. */
+  function verifyRole(): Promise<void> {
+    verified ??= (async () => {
+      const result = await pool.query<RolePrivileges>(ROLE_PRIVILEGES_SQL, [PRIVILEGED_ROLES]).catch((error: unknown) => {
+        throw isConnectionLoss(error) ? new DataSourceUnavailableError() : error;
+      });
+      const role = result.rows[0];
+      const reasons = role ? privilegesBeyondReading(role) : [];
+      if (reasons.length === 0) return;
+      if (allowPrivileged) {
+        log.warn({ role: role!.name, reasons }, 'data source role is privileged; allowed by DATA_SOURCE_ALLOW_PRIVILEGED');
+        return;
+      }
+      throw new DataSourcePrivilegeError(
+        `The data source role "${role!.name}" ${reasons.join('; ')}. Askport reads the data source through a read-only role (see "A read-only role for the data source" in the README); to accept this role anyway, set DATA_SOURCE_ALLOW_PRIVILEGED=true.`,
+      );
+    })();
+    verified.catch(() => (verified = null));
+    return verified;
+  }
+
+  let tables: Promise<string[]> | null = null;
+  /** The allowed tables, read once: every table and view of schema public but pg_* names (catalog names come first on the search path). */
+  function allowedTables(): Promise<string[]> {
+    tables ??= verifyRole()
+      .then(() => pool.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name NOT LIKE 'pg\\_%' ORDER BY table_name"))
+      .then((result) => result.rows.map((row) => row.table_name));
+    tables.catch(() => (tables = null));
+    return tables;
+  }
+
+  const guard = async (sql: string) => guardPostgresSql(sql, await allowedTables());
+
   async function beginReadOnly(): Promise<pg.PoolClient> {
+    await verifyRole();
     const client = await pool.connect().catch((error: unknown) => {
       throw isConnectionLoss(error) ? new DataSourceUnavailableError() : error;
     });
     try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
-      await client.query("SET LOCAL TimeZone = 'UTC'");
-      await client.query("SET LOCAL DateStyle = 'ISO, YMD'");
+      await client.query(sessionSettings(timeoutMs));
       return client;
     } catch (error) {
       client.release(true);
@@ -125,24 +235,58 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
     }
   }
 
+  async function describe(client: pg.PoolClient, sql: string): Promise<pg.FieldDef[]> {
+    return (await client.query({ text: describeQuery(sql), rowMode: 'array' })).fields;
+  }
+
+  /** The error as the person should read it: a size check's sentence, else the database's. */
+  const failure = (error: unknown, columnNames: string[]) => {
+    const tooLarge = sizeCheckMessage(error, columnNames, maxCellBytes);
+    return tooLarge ? new SqlRefusedError(tooLarge) : toExecutionError(error, timeoutMs);
+  };
+
   return {
     dialect: 'postgresql',
 
-    async listTables() {
-      const result = await pool.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name");
-      return result.rows.map((row) => row.table_name);
-    },
+    listTables: allowedTables,
+
+    check: guard,
 
     async preview(sql, limit) {
+      const guarded = await guard(sql);
       const client = await beginReadOnly();
       let failed = true;
       try {
-        const cursor = openCursor(client, sql);
-        const { rows, fields } = await readBatch(cursor, limit);
-        await cursor.close();
-        const count = await client.query<{ count: string }>(`SELECT count(*) AS count FROM (${sql}) AS askport_preview`);
+        const fields = await describe(client, guarded.sql);
+        const { text, reads } = previewQuery(guarded.sql, fields.map((field) => field.dataTypeID));
+        const rows: CellValue[][] = [];
+        let cutCells = 0;
+        let bytes = 0;
+        let bytesLimited = false;
+        if (limit > 0) {
+          const cursor = openCursor(client, text);
+          // Each fetch takes as many rows as fit what is left of the byte budget at their largest size.
+          const largestRow = Math.max(1, fields.length) * PREVIEW_CELL_CHARS * 4;
+          while (rows.length < limit && !bytesLimited) {
+            const count = Math.max(1, Math.min(limit - rows.length, Math.floor((PREVIEW_MAX_BYTES - bytes) / largestRow)));
+            const batch = await cursor.read(count);
+            for (const raw of batch) {
+              const row = previewRow(raw, reads, () => cutCells++);
+              const size = rowBytes(row);
+              if (rows.length > 0 && bytes + size > PREVIEW_MAX_BYTES) {
+                bytesLimited = true;
+                break;
+              }
+              rows.push(row);
+              bytes += size;
+            }
+            if (batch.length < count) break;
+          }
+          await cursor.close();
+        }
+        const total = await client.query<{ count: string }>(countQuery(guarded.sql));
         failed = false;
-        return { columns: toColumns(fields), rows, totalRows: Number(count.rows[0]?.count ?? 0) };
+        return { columns: toColumns(fields), rows, totalRows: Number(total.rows[0]?.count ?? 0), tables: guarded.tables, cutCells, bytesLimited };
       } catch (error) {
         throw toExecutionError(error, timeoutMs);
       } finally {
@@ -152,14 +296,19 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
 
     async stream(sql, options = {}): Promise<RowStream> {
       const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+      const guarded = await guard(sql);
       const client = await beginReadOnly();
-      const cursor = openCursor(client, sql);
+      let cursor: Cursor<CellValue[]>;
       let first: { rows: CellValue[][]; fields: pg.FieldDef[] };
+      let columnNames: string[] = [];
       try {
+        const fields = await describe(client, guarded.sql);
+        columnNames = fields.map((field) => field.name);
+        cursor = openCursor(client, sizeCheckedQuery(guarded.sql, columnNames, fields.map((field) => field.dataTypeID), maxCellBytes));
         first = await readBatch(cursor, batchSize);
       } catch (error) {
         await finish(client, true);
-        throw toExecutionError(error, timeoutMs);
+        throw failure(error, columnNames);
       }
       const columns = toColumns(first.fields);
       let closed = false;
@@ -178,15 +327,20 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
         close: () => close(),
         async *[Symbol.asyncIterator]() {
           let failed = true;
+          let asked = batchSize;
+          let largestRow = 1;
           try {
             let batch = first.rows;
             while (batch.length > 0) {
+              for (const row of batch) largestRow = Math.max(largestRow, rowBytes(row));
               yield batch;
-              if (batch.length < batchSize) break;
-              batch = await cursor.read(batchSize).catch((error: unknown) => {
+              if (batch.length < asked) break;
+              // Rows of a few bytes come a full batch at a time; large ones fewer at a time.
+              asked = Math.max(1, Math.min(batchSize, Math.floor(BATCH_BYTES / largestRow)));
+              batch = await cursor.read(asked).catch((error: unknown) => {
                 // The server's "terminating connection" reaches the query before the socket closes.
                 if (isConnectionLoss(error)) broken.add(client);
-                throw toExecutionError(error, timeoutMs);
+                throw failure(error, columnNames);
               });
             }
             failed = false;
@@ -200,10 +354,11 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
     async streamEncoded(sql, { format, options }): Promise<EncodedStream | null> {
       // JSON has no SQL-side formatting here; it goes through the cursor.
       if (format !== 'csv') return null;
+      const guarded = await guard(sql);
       const client = await beginReadOnly();
       let fields: pg.FieldDef[];
       try {
-        fields = (await client.query({ text: `SELECT * FROM (${sql}\n) AS askport_describe LIMIT 0`, rowMode: 'array' })).fields;
+        fields = await describe(client, guarded.sql);
       } catch (error) {
         await finish(client, true);
         throw toExecutionError(error, timeoutMs);
@@ -214,7 +369,9 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
         return null;
       }
       const columns = toColumns(fields);
-      const copySql = postgresCopyCsvQuery(sql, fields.map((field) => field.dataTypeID), options.neutraliseFormulas);
+      const columnNames = fields.map((field) => field.name);
+      const typeOids = fields.map((field) => field.dataTypeID);
+      const copySql = postgresCopyCsvQuery(sizeCheckedQuery(guarded.sql, columnNames, typeOids, maxCellBytes), typeOids, options.neutraliseFormulas);
       const copy = client.query(copyTo(`COPY (${copySql}) TO STDOUT (FORMAT csv)`));
       const batches = crlfRecords(copy);
       let closed = false;
@@ -236,7 +393,7 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
         first = await batches.next();
       } catch (error) {
         await close(true);
-        throw toExecutionError(error, timeoutMs);
+        throw failure(error, columnNames);
       }
       return {
         columns,
@@ -249,12 +406,16 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
             for (let next = first; !next.done; next = await batches.next()) yield next.value;
             failed = false;
           } catch (error) {
-            throw toExecutionError(error, timeoutMs);
+            throw failure(error, columnNames);
           } finally {
             await close(failed);
           }
         },
       };
+    },
+
+    async verify() {
+      await verifyRole();
     },
 
     async close() {

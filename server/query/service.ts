@@ -2,7 +2,7 @@ import { PREVIEW_ROW_LIMIT } from '@/lib/limits';
 import { InvalidRequestError } from '../errors';
 import type { DataSource, QueryPreview } from './data-source';
 import { DataSourceUnavailableError, QueryExecutionError, QueryTimeoutError } from './data-source';
-import { guardSql, type GuardedSql } from './guard';
+import { trimStatement, type GuardedSql } from './guard';
 
 const tablesBySource = new WeakMap<DataSource, Promise<string[]>>();
 
@@ -32,15 +32,21 @@ export function tableSchemas(dataSource: DataSource): Promise<Array<{ table: str
   return schemas;
 }
 
+/** The guard's decision on a statement, made by the data source as its database reads it. */
 export async function checkSql(dataSource: DataSource, sql: string): Promise<GuardedSql> {
-  return guardSql(sql, { dialect: dataSource.dialect, allowedTables: await allowedTables(dataSource) });
+  try {
+    return await dataSource.check(sql);
+  } catch (error) {
+    throw asUserFacing(error);
+  }
 }
 
-/** Guards and runs a query for the chat: first rows plus the total count. */
+/** Guards and runs a query for the chat: first rows plus the total count, in one pass through the guard. */
 export async function runPreview(dataSource: DataSource, sql: string, limit = PREVIEW_ROW_LIMIT): Promise<{ guarded: GuardedSql; preview: QueryPreview }> {
-  const guarded = await checkSql(dataSource, sql);
+  const statement = trimStatement(sql);
   try {
-    return { guarded, preview: await dataSource.preview(guarded.sql, limit) };
+    const preview = await dataSource.preview(statement, limit);
+    return { guarded: { sql: statement, tables: preview.tables }, preview };
   } catch (error) {
     throw asUserFacing(error);
   }

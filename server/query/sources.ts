@@ -1,5 +1,5 @@
 import { getEnv, isPostgresUrl, sqlitePathFromUrl } from '../env';
-import type { DataSource } from './data-source';
+import type { DataSource, DataSourceOptions } from './data-source';
 import type { SqlDialect } from './guard';
 import { createSqliteDataSource } from './sqlite-source';
 
@@ -10,6 +10,8 @@ function loadOnFirstUse(dialect: SqlDialect, load: () => Promise<DataSource>): D
   return {
     dialect,
     listTables: async () => (await source()).listTables(),
+    check: async (sql) => (await source()).check(sql),
+    verify: async () => (await source()).verify(),
     preview: async (sql, limit) => (await source()).preview(sql, limit),
     stream: async (sql, options) => (await source()).stream(sql, options),
     streamEncoded: async (sql, file) => {
@@ -22,9 +24,9 @@ function loadOnFirstUse(dialect: SqlDialect, load: () => Promise<DataSource>): D
   };
 }
 
-export function openDataSource(url: string, timeoutMs: number): DataSource {
-  if (!isPostgresUrl(url)) return createSqliteDataSource(sqlitePathFromUrl(url), timeoutMs);
-  return loadOnFirstUse('postgresql', async () => (await import('./postgres-source')).createPostgresDataSource(url, timeoutMs));
+export function openDataSource(url: string, timeoutMs: number, options: Partial<DataSourceOptions> = {}): DataSource {
+  if (!isPostgresUrl(url)) return createSqliteDataSource(sqlitePathFromUrl(url), timeoutMs, options);
+  return loadOnFirstUse('postgresql', async () => (await import('./postgres-source')).createPostgresDataSource(url, timeoutMs, options));
 }
 
 const holder = globalThis as unknown as { askportDataSource?: DataSource };
@@ -32,6 +34,6 @@ const holder = globalThis as unknown as { askportDataSource?: DataSource };
 /** The process's data source, from DATA_DATABASE_URL. */
 export function getDataSource(): DataSource {
   const env = getEnv();
-  holder.askportDataSource ??= openDataSource(env.dataDatabaseUrl, env.QUERY_TIMEOUT_MS);
+  holder.askportDataSource ??= openDataSource(env.dataDatabaseUrl, env.QUERY_TIMEOUT_MS, { maxCellBytes: env.EXPORT_MAX_CELL_BYTES, allowPrivileged: env.DATA_SOURCE_ALLOW_PRIVILEGED });
   return holder.askportDataSource;
 }

@@ -3,19 +3,26 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { createEncoder } from '../export/encoders';
 import { encodingRuntime } from '../export/encoding';
-import { DEFAULT_BATCH_SIZE, QueryExecutionError, QueryTimeoutError, kindFromDeclaredType, type CellValue, type DataSource, type EncodedStream, type QueryColumn, type QueryPreview, type RowStream, type StreamOptions } from './data-source';
+import { PREVIEW_CELL_CHARS, PREVIEW_MAX_BYTES } from '@/lib/limits';
+import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_CELL_BYTES, QueryExecutionError, QueryTimeoutError, cutCellText, kindFromDeclaredType, valueTooLargeMessage, type CellValue, type DataSource, type DataSourceOptions, type EncodedStream, type QueryColumn, type QueryPreview, type RowStream, type StreamOptions } from './data-source';
+import { SqlRefusedError, inTextOrder, trimStatement } from './guard';
+import { SQLITE_GUARD_MESSAGES, sqliteGuardRuntime } from './sqlite-guard';
 
 // Each query runs in its own short-lived child process on a read-only connection. better-sqlite3 is
 // synchronous and cannot interrupt a statement, and a worker thread cannot be stopped while SQLite
 // is inside a statement; a process can always be killed. So the statement timeout is a SIGKILL, and a
 // slow query never blocks the server's event loop. One spare process is kept warm so a query does
 // not wait for Node to start. For CSV and JSON exports the process also encodes some of the batches
-// with the server's own encoding code (its source text), so both cores share the encoding.
+// with the server's own encoding code (its source text), so both cores share the encoding. Every
+// statement is prepared through the SQLite guard (sqlite-guard.ts), also from its source text: what
+// is checked is the program this process is about to run.
 // __name is the helper esbuild (tsx, vitest) wraps around named functions to keep their names.
-const CHILD_SOURCE = `const __name = (fn) => fn;\nconst encoding = (${encodingRuntime.toString()})(require(process.argv[3]).stringify);\n${String.raw`
+const CHILD_SOURCE = `const __name = (fn) => fn;\nconst encoding = (${encodingRuntime.toString()})(require(process.argv[3]).stringify);\nconst guard = (${sqliteGuardRuntime.toString()})(${JSON.stringify(SQLITE_GUARD_MESSAGES)});\n${String.raw`
 const Database = require(process.argv[1]);
 const db = new Database(process.argv[2], { readonly: true, fileMustExist: true });
 db.pragma('query_only = ON');
+// Schema code (views, defaults) runs with no function that has side effects.
+db.pragma('trusted_schema = OFF');
 process.on('disconnect', () => process.exit(0));
 // The server went away mid-send (EPIPE): nothing is left to answer.
 process.on('error', () => process.exit(0));
@@ -39,13 +46,51 @@ function toCell(value) {
   return value;
 }
 const toRow = (row) => { for (let i = 0; i < row.length; i++) row[i] = toCell(row[i]); return row; };
+let tables = [];
 function prepare(sql, exactIntegers = true) {
-  const statement = db.prepare(sql);
-  if (!statement.reader || !statement.readonly) throw new Error('Only read-only queries that return rows can run here.');
-  statement.raw(true);
-  statement.safeIntegers(exactIntegers);
-  return statement;
+  const prepared = guard.prepare(db, sql);
+  tables = prepared.tables;
+  prepared.statement.raw(true);
+  prepared.statement.safeIntegers(exactIntegers);
+  return prepared.statement;
 }
+// A preview holds at most cellChars characters of a value (its start, tagged with its length) and
+// maxBytes in all, decided here so a huge value never crosses to the server.
+let cutCells = 0;
+function previewRow(row, cellChars) {
+  let bytes = 0;
+  for (let i = 0; i < row.length; i++) {
+    const value = row[i];
+    if (typeof value === 'string') {
+      if (value.length > cellChars) { row[i] = { $cut: value.slice(0, cellChars), length: value.length, unit: 'characters' }; cutCells++; special = true; bytes += cellChars; }
+      else bytes += value.length;
+    } else if (value instanceof Uint8Array) {
+      const keep = Math.floor(cellChars * 3 / 4);
+      if (value.length > keep) { row[i] = { $cut: Buffer.from(value.subarray(0, keep)).toString('base64'), length: value.length, unit: 'bytes' }; cutCells++; special = true; bytes += cellChars; }
+      else { row[i] = toCell(value); bytes += value.length * 4 / 3; }
+    } else {
+      row[i] = toCell(value);
+      bytes += 8;
+    }
+  }
+  return bytes;
+}
+// Exports: no value larger than maxCellBytes leaves this process (its column is named), and a batch
+// ends early once it holds batchBytes, so the server never holds more than a few batches' worth.
+let names = [];
+function rowBytes(row, maxCellBytes) {
+  let bytes = 0;
+  for (let i = 0; i < row.length; i++) {
+    const value = row[i];
+    let size = 8;
+    if (typeof value === 'string') size = value.length * 3 > maxCellBytes ? Buffer.byteLength(value) : value.length;
+    else if (value instanceof Uint8Array) size = value.length;
+    if (size > maxCellBytes) throw Object.assign(new Error(valueTooLarge(names[i], maxCellBytes)), { refused: true });
+    bytes += size;
+  }
+  return bytes;
+}
+const valueTooLarge = (${valueTooLargeMessage.toString()});
 // Exports read integers as plain numbers (BigInt for every integer costs a third of the read) and
 // switch to exact integers only when a value reaches 2^53, where a number may have lost digits: the
 // statement then runs again in the same snapshot, skipping the rows already sent.
@@ -59,14 +104,32 @@ const columnsOf = (statement) => statement.columns().map((c) => ({ name: c.name,
 let iterator = null;
 process.on('message', (message) => {
   try {
-    if (message.kind === 'preview') {
+    if (message.kind === 'tables') {
+      process.send({ kind: 'tables', tables: guard.allowedTables(db) });
+    } else if (message.kind === 'check') {
+      prepare(message.sql);
+      process.send({ kind: 'checked', tables });
+    } else if (message.kind === 'preview') {
       db.exec('BEGIN');
       const statement = prepare(message.sql);
+      const read = tables;
       const rows = [];
-      for (const row of statement.iterate()) { rows.push(toRow(row)); if (rows.length >= message.limit) break; }
-      const count = db.prepare('SELECT count(*) FROM (' + message.sql + ')').pluck().get();
+      let bytes = 0;
+      let bytesLimited = false;
+      cutCells = 0;
+      if (message.limit > 0) {
+        for (const row of statement.iterate()) {
+          const size = previewRow(row, message.cellChars);
+          if (rows.length > 0 && bytes + size > message.maxBytes) { bytesLimited = true; break; }
+          rows.push(row);
+          bytes += size;
+          if (rows.length >= message.limit) break;
+        }
+      }
+      // The newline ends a trailing -- comment; the count statement passes the guard like any other.
+      const count = guard.prepare(db, 'SELECT count(*) FROM (' + message.sql + '\n)').statement.pluck().get();
       db.exec('COMMIT');
-      process.send({ kind: 'preview', columns: columnsOf(statement), rows, totalRows: Number(count), special });
+      process.send({ kind: 'preview', columns: columnsOf(statement), rows, totalRows: Number(count), tables: read, cutCells, bytesLimited, special });
       special = false;
     } else if (message.kind === 'open') {
       // One transaction for the whole read: every batch comes from the same snapshot.
@@ -76,6 +139,7 @@ process.on('message', (message) => {
       exactIntegers = false;
       rowsSent = 0;
       iterator = statement.iterate();
+      names = statement.columns().map((c) => c.name);
       process.send({ kind: 'opened', columns: columnsOf(statement) });
     } else if (message.kind === 'encoder') {
       encoder = encoding.createEncoder(message.format, message.columns, message.options, message.metadata);
@@ -83,15 +147,18 @@ process.on('message', (message) => {
     } else if (message.kind === 'next') {
       const rows = [];
       let done = false;
-      while (rows.length < message.batchSize) {
+      let bytes = 0;
+      while (rows.length < message.batchSize && bytes < message.batchBytes) {
         const next = iterator.next();
         if (next.done) { done = true; break; }
+        bytes += rowBytes(next.value, message.maxCellBytes);
         if (!exactIntegers && mayHaveLostDigits(next.value)) {
           iterator.return();
           exactIntegers = true;
           iterator = prepare(exportSql, true).iterate();
           for (let skipped = 0; skipped < rowsSent; skipped++) iterator.next();
           rows.length = 0;
+          bytes = 0;
           continue;
         }
         // Rows this process encodes keep their driver values: the encoder reads BigInt and Buffer.
@@ -107,26 +174,28 @@ process.on('message', (message) => {
       special = false;
     }
   } catch (error) {
-    process.send({ kind: 'error', message: error && error.message ? error.message : String(error) });
+    process.send({ kind: 'error', message: error && error.message ? error.message : String(error), refused: Boolean(error && error.refused) });
   }
 });
 process.send({ kind: 'ready' });
 `}`;
 
 type QueryReply =
-  | { kind: 'preview'; columns: Array<{ name: string; type: string | null }>; rows: CellValue[][]; totalRows: number; special: boolean }
+  | { kind: 'tables'; tables: string[] }
+  | { kind: 'checked'; tables: string[] }
+  | { kind: 'preview'; columns: Array<{ name: string; type: string | null }>; rows: CellValue[][]; totalRows: number; tables: string[]; cutCells: number; bytesLimited: boolean; special: boolean }
   | { kind: 'opened'; columns: Array<{ name: string; type: string | null }> }
   | { kind: 'encoder' }
   | { kind: 'encoded'; text: string; rows: number; done: boolean }
   | { kind: 'batch'; rows: CellValue[][]; done: boolean; special: boolean }
-  | { kind: 'error'; message: string }
+  | { kind: 'error'; message: string; refused: boolean }
   | { kind: 'ready' };
 
 const requireFromApp = createRequire(path.join(process.cwd(), 'package.json'));
 const driverPath = requireFromApp.resolve('better-sqlite3');
 const csvStringifyPath = requireFromApp.resolve('csv-stringify/sync');
 
-type Tagged = { $bigint?: string; $bytes?: string; $number?: string };
+type Tagged = { $bigint?: string; $bytes?: string; $number?: string; $cut?: string; length?: number; unit?: 'characters' | 'bytes' };
 
 /** Restores the values the child tagged because JSON cannot carry them. */
 function reviveRows(rows: CellValue[][], special: boolean): CellValue[][] {
@@ -138,6 +207,7 @@ function reviveRows(rows: CellValue[][], special: boolean): CellValue[][] {
       if (tagged.$bigint !== undefined) return BigInt(tagged.$bigint);
       if (tagged.$bytes !== undefined) return new Uint8Array(Buffer.from(tagged.$bytes, 'base64'));
       if (tagged.$number !== undefined) return Number(tagged.$number);
+      if (tagged.$cut !== undefined) return cutCellText(tagged.$cut, tagged.length ?? 0, tagged.unit ?? 'characters');
       return value;
     }),
   );
@@ -215,7 +285,7 @@ class QueryProcess {
     if (!pending) return;
     if (this.pending.length === 0) this.child.channel?.unref();
     clearTimeout(pending.timer);
-    if (reply.kind === 'error') pending.reject(new QueryExecutionError(reply.message));
+    if (reply.kind === 'error') pending.reject(reply.refused ? new SqlRefusedError(reply.message) : new QueryExecutionError(reply.message));
     else pending.resolve(reply);
   }
 
@@ -251,10 +321,16 @@ async function requestOrClose<Kind extends QueryReply['kind']>(query: QueryProce
  * current one, so the query process and the server work in parallel without waiting on each other;
  * never more, so memory stays flat. The process is closed when the reading stops, however it stops.
  */
-async function* readAhead(query: QueryProcess, batchSize: number, encodeInProcess: (index: number) => boolean): AsyncGenerator<QueryReply> {
+async function* readAhead(query: QueryProcess, batchSize: number, encodeInProcess: (index: number) => boolean, limits: BatchLimits): AsyncGenerator<QueryReply> {
   const AHEAD = 2;
   let index = 0;
-  const requestNext = () => query.request({ kind: 'next', batchSize, encode: encodeInProcess(index++) });
+  const requestNext = () => {
+    const reply = query.request({ kind: 'next', batchSize, encode: encodeInProcess(index++), ...limits });
+    // A read-ahead may fail after the reader has stopped (the process is closed); the reader that
+    // awaits it still sees the failure.
+    reply.catch(() => undefined);
+    return reply;
+  };
   const inFlight: Array<Promise<QueryReply>> = [];
   try {
     for (let ahead = 0; ahead < AHEAD; ahead++) inFlight.push(requestNext());
@@ -267,10 +343,30 @@ async function* readAhead(query: QueryProcess, batchSize: number, encodeInProces
       if (done) return;
     }
   } finally {
-    // Read-aheads still in flight fail when the process is closed; nobody waits for them.
-    for (const pending of inFlight) pending.catch(() => undefined);
     query.close();
   }
+}
+
+/** How much one batch may hold, besides its row count; the query process ends a batch early past it. */
+interface BatchLimits {
+  /** Bytes of values after which a batch ends: with two read ahead, the server holds a few of these at most. */
+  batchBytes: number;
+  maxCellBytes: number;
+}
+
+const BATCH_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The same replies, with the first one already awaited: a query that fails before its first row
+ * (an error, a timeout, a value over the limit) fails here, before the caller sends any byte.
+ */
+async function firstReadFirst<T>(replies: AsyncGenerator<T>): Promise<AsyncGenerator<T>> {
+  const first = await replies.next();
+  return (async function* () {
+    if (first.done) return;
+    yield first.value;
+    yield* replies;
+  })();
 }
 
 /**
@@ -284,7 +380,9 @@ function toColumns(columns: Array<{ name: string; type: string | null }>): Query
   return columns.map((column) => ({ name: column.name, kind: kindFromDeclaredType(column.type) }));
 }
 
-export function createSqliteDataSource(file: string, timeoutMs: number): DataSource {
+export function createSqliteDataSource(file: string, timeoutMs: number, options: Partial<DataSourceOptions> = {}): DataSource {
+  const { maxCellBytes = DEFAULT_MAX_CELL_BYTES } = options;
+  const limits: BatchLimits = { batchBytes: BATCH_BYTES, maxCellBytes };
   let spare: SpawnedProcess | null = null;
   let closed = false;
   const startQuery = (): QueryProcess => {
@@ -292,40 +390,53 @@ export function createSqliteDataSource(file: string, timeoutMs: number): DataSou
     spare = closed ? null : spawnQueryProcess(file);
     return new QueryProcess(spawned, timeoutMs);
   };
+  /** One request in a process of its own, closed after the answer. */
+  const ask = async <Kind extends QueryReply['kind']>(message: object, expected: Kind): Promise<Extract<QueryReply, { kind: Kind }>> => {
+    const query = startQuery();
+    try {
+      const reply = await query.request(message);
+      if (reply.kind !== expected) throw new QueryExecutionError('Unexpected reply from the query process.');
+      return reply as Extract<QueryReply, { kind: Kind }>;
+    } finally {
+      query.close();
+    }
+  };
 
   return {
     dialect: 'sqlite',
 
     async listTables() {
-      const query = startQuery();
-      try {
-        const reply = await query.request({ kind: 'preview', sql: "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name", limit: 10_000 });
-        return reply.kind === 'preview' ? reply.rows.map((row) => String(row[0])) : [];
-      } finally {
-        query.close();
-      }
+      return (await ask({ kind: 'tables' }, 'tables')).tables;
+    },
+
+    async check(sql) {
+      const statement = trimStatement(sql);
+      const reply = await ask({ kind: 'check', sql: statement }, 'checked');
+      return { sql: statement, tables: inTextOrder(reply.tables, statement) };
     },
 
     async preview(sql, limit): Promise<QueryPreview> {
-      const query = startQuery();
-      try {
-        const reply = await query.request({ kind: 'preview', sql, limit });
-        if (reply.kind !== 'preview') throw new QueryExecutionError('Unexpected reply from the query process.');
-        return { columns: toColumns(reply.columns), rows: reviveRows(reply.rows, reply.special), totalRows: reply.totalRows };
-      } finally {
-        query.close();
-      }
+      const reply = await ask({ kind: 'preview', sql, limit, cellChars: PREVIEW_CELL_CHARS, maxBytes: PREVIEW_MAX_BYTES }, 'preview');
+      return {
+        columns: toColumns(reply.columns),
+        rows: reviveRows(reply.rows, reply.special),
+        totalRows: reply.totalRows,
+        tables: inTextOrder(reply.tables, sql),
+        cutCells: reply.cutCells,
+        bytesLimited: reply.bytesLimited,
+      };
     },
 
     async stream(sql, options: StreamOptions = {}): Promise<RowStream> {
       const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
       const query = startQuery();
       const opened = await requestOrClose(query, { kind: 'open', sql }, 'opened');
+      const replies = await firstReadFirst(readAhead(query, batchSize, () => false, limits));
       return {
         columns: toColumns(opened.columns),
         close: async () => query.close(),
         async *[Symbol.asyncIterator]() {
-          for await (const reply of readAhead(query, batchSize, () => false)) {
+          for await (const reply of replies) {
             if (reply.kind !== 'batch') throw new QueryExecutionError('Unexpected reply from the query process.');
             if (reply.rows.length > 0) yield reviveRows(reply.rows, reply.special);
           }
@@ -339,15 +450,16 @@ export function createSqliteDataSource(file: string, timeoutMs: number): DataSou
       const columns = toColumns(opened.columns);
       await requestOrClose(query, { kind: 'encoder', format, columns, options, metadata }, 'encoder');
       const encoder = createEncoder(format, columns, options, metadata);
+      // Every fourth batch is encoded by the query process, the rest here: same code, same bytes.
+      // Reading costs the process about as much as encoding three batches costs the server, so
+      // this split keeps both cores equally busy (measured with tests/bench).
+      const replies = await firstReadFirst(readAhead(query, ENCODED_BATCH_ROWS, (index) => index % 4 === 3, limits));
       return {
         columns,
         close: async () => query.close(),
         async *[Symbol.asyncIterator]() {
           yield { rows: 0, bytes: Buffer.from(encoder.start()) };
-          // Every fourth batch is encoded by the query process, the rest here: same code, same bytes.
-          // Reading costs the process about as much as encoding three batches costs the server, so
-          // this split keeps both cores equally busy (measured with tests/bench).
-          for await (const reply of readAhead(query, ENCODED_BATCH_ROWS, (index) => index % 4 === 3)) {
+          for await (const reply of replies) {
             if (reply.kind === 'encoded') {
               encoder.skip(reply.rows);
               if (reply.rows > 0) yield { rows: reply.rows, bytes: Buffer.from(reply.text) };
@@ -360,6 +472,10 @@ export function createSqliteDataSource(file: string, timeoutMs: number): DataSou
           yield { rows: 0, bytes: Buffer.from(encoder.end()) };
         },
       };
+    },
+
+    async verify() {
+      await this.listTables();
     },
 
     async close() {

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { readOnlyRoleUrl } from '../helpers/databases';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '1000000' }, postgres: { type: 'boolean', default: false }, formats: { type: 'string', default: 'csv,json' } } });
 const EVENTS = Number(values.events);
@@ -116,6 +117,8 @@ if (values.postgres) env.DATA_DATABASE_URL = postgresUrl;
 else delete env.DATA_DATABASE_URL;
 
 await ensureSeeded(env);
+// The server reads the data source as the README deploys it: through the read-only role.
+if (values.postgres) env.DATA_DATABASE_URL = await readOnlyRoleUrl(postgresUrl);
 if (!existsSync(path.join(root, '.next', 'BUILD_ID'))) execFileSync(bin('next'), ['build'], { stdio: 'inherit', env });
 execFileSync(bin('tsx'), ['server/cli/setup.ts'], { stdio: 'ignore', env });
 const token = execFileSync(bin('tsx'), ['server/cli/token.ts', '--email', 'bench@askport.dev'], { env, encoding: 'utf8' }).trim();

@@ -40,6 +40,8 @@ describe('accessibility and screenshots of every page', () => {
         await page.setViewportSize(viewport);
         await page.emulateMedia({ colorScheme: scheme, reducedMotion: 'reduce' });
         await ready();
+        // Next streams a dynamic page's metadata after its body: the title can land a moment after the content.
+        await page.waitForFunction(() => document.title.length > 0);
         const variant = `${viewportName}-${scheme}`;
         // Nothing may make the page scroll sideways, down to a 360 px phone.
         expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), `${screen} ${variant} scrolls sideways`).toBeLessThanOrEqual(0);

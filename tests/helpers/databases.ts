@@ -70,6 +70,8 @@ export interface TestApp {
   db: AppDb;
   /** The app database's URL (a SQLite file or a PostgreSQL database). */
   appDatabaseUrl: string;
+  /** The PostgreSQL data source's URL as its owner (for checks a reader cannot make), when there is one. */
+  dataAdminUrl: string | null;
   demoDataFile: string;
   exportDir: string;
   close: () => Promise<void>;
@@ -91,7 +93,8 @@ export async function createTestApp(provider: Provider, options: { events?: numb
   const postgresData = options.dataSource === 'postgresql' ? await createPostgresDatabase() : null;
   if (postgresData) await seedDemoData(postgresData.url, sizes);
   const db = await openAppDb(postgresApp ? postgresApp.url : `file:${path.join(temp.dir, 'app.db')}`);
-  const dataSource = openDataSource(postgresData ? postgresData.url : `file:${demoDataFile}`, options.queryTimeoutMs ?? 10_000);
+  // The data source as the README deploys it: PostgreSQL through the read-only role.
+  const dataSource = openDataSource(postgresData ? await readOnlyRoleUrl(postgresData.url) : `file:${demoDataFile}`, options.queryTimeoutMs ?? 10_000);
   const storage = createLocalDiskStorage(path.join(temp.dir, 'exports'));
   const runner = options.pgBoss && postgresApp ? { kind: 'pg-boss' as const, connectionString: postgresApp.url, work: options.pgBoss.work } : { kind: 'in-process' as const };
   const services = await assembleServices({ db, dataSource, storage }, { ...TEST_JOB_OPTIONS, ...options.jobs }, runner);
@@ -99,6 +102,7 @@ export async function createTestApp(provider: Provider, options: { events?: numb
     services,
     db,
     appDatabaseUrl: postgresApp ? postgresApp.url : `file:${path.join(temp.dir, 'app.db')}`,
+    dataAdminUrl: postgresData?.url ?? null,
     demoDataFile,
     exportDir: path.join(temp.dir, 'exports'),
     close: async () => {
@@ -112,15 +116,15 @@ export async function createTestApp(provider: Provider, options: { events?: numb
   };
 }
 
-/** A demo data source database of its own (a SQLite file or a PostgreSQL database), seeded; `remove` deletes it. */
-export async function seededDemoDatabase(dialect: Provider, events: number): Promise<{ url: string; remove: () => Promise<void> }> {
+/** A demo data source database of its own (a SQLite file or a PostgreSQL database), seeded; `readerUrl` reaches it as the read-only role; `remove` deletes it. */
+export async function seededDemoDatabase(dialect: Provider, events: number): Promise<{ url: string; readerUrl: string; remove: () => Promise<void> }> {
   if (dialect === 'sqlite') {
     const temp = tempDir();
     const url = `file:${temp.dir}/demo.db`;
     await seedDemoData(url, { events });
-    return { url, remove: async () => temp.remove() };
+    return { url, readerUrl: url, remove: async () => temp.remove() };
   }
   const database = await createPostgresDatabase();
   await seedDemoData(database.url, { events });
-  return { url: database.url, remove: database.drop };
+  return { url: database.url, readerUrl: await readOnlyRoleUrl(database.url), remove: database.drop };
 }

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QueryExecutionError, QueryTimeoutError, type CellValue, type DataSource } from '@/server/query/data-source';
+import { QueryTimeoutError, type CellValue, type DataSource } from '@/server/query/data-source';
 import { openDataSource } from '@/server/query/sources';
+import { DEFAULT_ENCODER_OPTIONS } from '@/server/export/encoders';
+import { SqlRefusedError } from '@/server/query/guard';
 import { seedDemoData } from '@/server/seed/seed';
 import { seededDemoDatabase, tempDir } from '../helpers/databases';
 
@@ -18,8 +20,8 @@ describe.each(['sqlite', 'postgresql'] as const)('data source on %s', (dialect) 
 
   beforeAll(async () => {
     database = await seededDemoDatabase(dialect, EVENTS);
-    dataSource = openDataSource(database.url, 10_000);
-    fastTimeout = openDataSource(database.url, 400);
+    dataSource = openDataSource(database.readerUrl, 10_000);
+    fastTimeout = openDataSource(database.readerUrl, 400);
   });
   afterAll(async () => {
     await dataSource.close();
@@ -101,9 +103,10 @@ describe.each(['sqlite', 'postgresql'] as const)('data source on %s', (dialect) 
     expect((await fastTimeout.preview('SELECT 1 AS one', 1)).rows).toEqual([[1]]);
   });
 
-  it('is read-only even when the SQL guard is bypassed', async () => {
-    await expect(dataSource.preview('DELETE FROM orders', 10)).rejects.toThrow(QueryExecutionError);
-    await expect(dataSource.stream("UPDATE orders SET status = 'hacked'")).rejects.toThrow(QueryExecutionError);
+  it('guards every statement it is handed itself, so no caller can skip the guard', async () => {
+    await expect(dataSource.preview('DELETE FROM orders', 10)).rejects.toThrow(SqlRefusedError);
+    await expect(dataSource.stream("UPDATE orders SET status = 'hacked'")).rejects.toThrow(SqlRefusedError);
+    await expect(dataSource.streamEncoded!('SELECT * FROM orders; DELETE FROM orders', { format: 'csv', options: DEFAULT_ENCODER_OPTIONS, metadata: { query: 'q', title: 't', generatedAt: new Date(0) } })).rejects.toThrow(SqlRefusedError);
     expect((await dataSource.preview("SELECT count(*) AS n FROM orders WHERE status = 'hacked'", 1)).rows[0]?.map(Number)).toEqual([0]);
   });
 

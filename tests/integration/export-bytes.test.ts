@@ -22,7 +22,7 @@ describe.each(['sqlite', 'postgresql'] as const)('export bytes from %s do not de
   let database: Awaited<ReturnType<typeof seededDemoDatabase>>;
   beforeAll(async () => {
     database = await seededDemoDatabase(dialect, 1_500);
-    dataSource = openDataSource(database.url, 30_000);
+    dataSource = openDataSource(database.readerUrl, 30_000);
   });
   afterAll(async () => {
     await dataSource.close();

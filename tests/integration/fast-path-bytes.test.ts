@@ -8,7 +8,7 @@ import { encodeFile, openEncodedFile } from '@/server/export/stream';
 import type { DataSource } from '@/server/query/data-source';
 import { createPostgresDataSource } from '@/server/query/postgres-source';
 import { createSqliteDataSource } from '@/server/query/sqlite-source';
-import { createPostgresDatabase, tempDir } from '../helpers/databases';
+import { createPostgresDatabase, readOnlyRoleUrl, tempDir } from '../helpers/databases';
 
 // The fast paths — SQLite's query process encoding some batches, PostgreSQL rewriting values in SQL
 // for COPY's CSV — must give exactly the bytes of the row path (values through
@@ -133,7 +133,7 @@ describe('PostgreSQL: CSV records formatted by the database and sent with COPY g
       );
     }
     await client.end();
-    dataSource = createPostgresDataSource(database.url, 30_000);
+    dataSource = createPostgresDataSource(await readOnlyRoleUrl(database.url), 30_000);
   });
   afterAll(async () => {
     await dataSource.close();

@@ -4,7 +4,7 @@ import { DEFAULT_ENCODER_OPTIONS } from '@/server/export/encoders';
 import { DataSourceUnavailableError, type DataSource } from '@/server/query/data-source';
 import { createPostgresDataSource } from '@/server/query/postgres-source';
 import { seedDemoData } from '@/server/seed/seed';
-import { createPostgresDatabase } from '../helpers/databases';
+import { createPostgresDatabase, readOnlyRoleUrl } from '../helpers/databases';
 
 // PostgreSQL ends a session (a restart, an administrator, a crash) in the middle of a stream: the
 // export fails at once with a sentence instead of hanging on the dead connection, the process does
@@ -16,7 +16,7 @@ describe('a PostgreSQL data source that loses its connection', () => {
   beforeAll(async () => {
     database = await createPostgresDatabase();
     await seedDemoData(database.url, { events: 5_000 });
-    source = createPostgresDataSource(database.url, 30_000);
+    source = createPostgresDataSource(await readOnlyRoleUrl(database.url), 30_000);
     admin = new pg.Client({ connectionString: database.url });
     await admin.connect();
   });
