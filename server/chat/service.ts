@@ -195,7 +195,7 @@ async function runQuery(app: AppServices, user: SessionUser, chat: Chat, query: 
       : shown < preview.totalRows
         ? `${preview.totalRows.toLocaleString('en-US')} rows. Showing the first ${shown}${preview.bytesLimited ? ` (the chat holds up to ${PREVIEW_MAX_BYTES / 1024} KB of a result)` : ''}.`
         : `${rowsText(preview.totalRows)}.`;
-  const cut = preview.cutCells > 0 ? ` ${preview.cutCells === 1 ? 'One long value is' : `${preview.cutCells.toLocaleString('en-US')} long values are`} cut to their first ${PREVIEW_CELL_CHARS} characters here; an export carries every value whole.` : '';
+  const cut = preview.cutCells > 0 ? ` ${preview.cutCells === 1 ? 'One long value is cut to its' : `${preview.cutCells.toLocaleString('en-US')} long values are cut to their`} first ${PREVIEW_CELL_CHARS} characters here; an export carries every value whole.` : '';
   return {
     content: counted + cut,
     payload: {

@@ -10,7 +10,7 @@ import { AskportError } from '../errors';
 import { DataSourceUnavailableError, DEFAULT_BATCH_SIZE, DEFAULT_MAX_CELL_BYTES, QueryExecutionError, QueryTimeoutError, type CellValue, type ColumnKind, type DataSourceOptions, type EncodedBatch, type EncodedStream, type DataSource, type QueryColumn, type RowStream } from './data-source';
 import { SqlRefusedError } from './guard';
 import { guardPostgresSql } from './postgres-guard';
-import { countQuery, describeQuery, previewQuery, previewRow, sizeCheckMessage, sizeCheckedQuery } from './postgres-sql';
+import { countQuery, describeQuery, hasUnboundedColumns, previewQuery, previewRow, sizeCheckMessage, sizeCheckedQuery } from './postgres-sql';
 
 // Reads run in a READ ONLY, REPEATABLE READ transaction (one snapshot for preview and count, or for a
 // whole export) with a statement timeout, through a server-side cursor a batch at a time. Every
@@ -150,7 +150,13 @@ export function privilegesBeyondReading(role: RolePrivileges): string[] {
   return reasons;
 }
 
-/** After the first fetch, each aims at this many bytes by the largest row seen so far (never more rows than asked). */
+/**
+ * Rows of a result with unbounded columns are fetched FIRST_FETCH_ROWS at first, then as many as fit
+ * BATCH_BYTES at the largest row seen so far (never more than asked): a result of 10 MB values comes
+ * a row or two at a time instead of a thousand. A result whose rows grow from small to near
+ * EXPORT_MAX_CELL_BYTES within one fetch can still bring that fetch's rows in whole.
+ */
+const FIRST_FETCH_ROWS = 16;
 const BATCH_BYTES = 8 * 1024 * 1024;
 
 function rowBytes(row: CellValue[]): number {
@@ -301,11 +307,14 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
       let cursor: Cursor<CellValue[]>;
       let first: { rows: CellValue[][]; fields: pg.FieldDef[] };
       let columnNames: string[] = [];
+      let asked = batchSize;
       try {
         const fields = await describe(client, guarded.sql);
+        const typeOids = fields.map((field) => field.dataTypeID);
         columnNames = fields.map((field) => field.name);
-        cursor = openCursor(client, sizeCheckedQuery(guarded.sql, columnNames, fields.map((field) => field.dataTypeID), maxCellBytes));
-        first = await readBatch(cursor, batchSize);
+        if (hasUnboundedColumns(typeOids)) asked = Math.min(batchSize, FIRST_FETCH_ROWS);
+        cursor = openCursor(client, sizeCheckedQuery(guarded.sql, columnNames, typeOids, maxCellBytes));
+        first = await readBatch(cursor, asked);
       } catch (error) {
         await finish(client, true);
         throw failure(error, columnNames);
@@ -327,7 +336,6 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
         close: () => close(),
         async *[Symbol.asyncIterator]() {
           let failed = true;
-          let asked = batchSize;
           let largestRow = 1;
           try {
             let batch = first.rows;

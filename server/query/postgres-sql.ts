@@ -16,6 +16,11 @@ const TEXT_TYPES: ReadonlySet<number> = new Set([19, 25, 1043]);
 const quoteIdentifier = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const positional = (count: number) => Array.from({ length: count }, (_, index) => `c${index + 1}`);
 
+/** True when some column's values can be of any size (text, bytea, json, arrays…). */
+export function hasUnboundedColumns(typeOids: number[]): boolean {
+  return typeOids.some((oid) => !BOUNDED_TYPES.has(oid));
+}
+
 export function describeQuery(sql: string): string {
   return `SELECT * FROM (${sql}\n) AS askport_describe LIMIT 0`;
 }
@@ -81,8 +86,8 @@ const TOO_LARGE = 'askport_too_large:';
  */
 export function sizeCheckedQuery(sql: string, columnNames: string[], typeOids: number[], maxCellBytes: number): string {
   const names = positional(typeOids.length);
+  if (!hasUnboundedColumns(typeOids)) return sql;
   const checked = typeOids.flatMap((oid, index) => (BOUNDED_TYPES.has(oid) ? [] : [index]));
-  if (checked.length === 0) return sql;
   const size = (index: number) => {
     const oid = typeOids[index]!;
     return oid === BYTEA || TEXT_TYPES.has(oid) ? `octet_length(${names[index]})` : `octet_length(${names[index]}::text)`;

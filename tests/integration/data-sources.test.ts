@@ -56,6 +56,18 @@ describe.each(['sqlite', 'postgresql'] as const)('data source on %s', (dialect) 
     expect(ids).toEqual(Array.from({ length: EVENTS }, (_, index) => index + 1));
   });
 
+  it('takes fewer rows per batch when rows are large, so a batch holds megabytes, not gigabytes', async () => {
+    const sql = dialect === 'sqlite'
+      ? "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60) SELECT i, replace(hex(zeroblob(500000)), '0', 'x') AS v FROM n"
+      : "SELECT i, repeat('x', 1000000) AS v FROM generate_series(1, 60) AS n(i)";
+    const sizes: number[] = [];
+    for await (const batch of await dataSource.stream(sql, { batchSize: 1_000 })) sizes.push(batch.length);
+    expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(60);
+    // 1 MB rows: at most 16 at first, then about 8 MB a batch.
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(16);
+    expect(Math.max(...sizes.slice(1))).toBeLessThanOrEqual(9);
+  });
+
   it('carries 64-bit integers, blobs and special floats without loss', async () => {
     const sql = dialect === 'sqlite' ? "SELECT 9007199254740993 AS big, -9223372036854775808 AS min, x'00ff10' AS blob, 12 AS small" : "SELECT 9007199254740993::int8 AS big, (-9223372036854775808)::int8 AS min, '\\x00ff10'::bytea AS blob, 12 AS small";
     const expectedBig = dialect === 'sqlite' ? [9007199254740993n, -9223372036854775808n] : ['9007199254740993', '-9223372036854775808'];

@@ -114,7 +114,7 @@ describe.each(PROVIDERS)('one message cannot take the server down, data source o
     const appDbBefore = statSync(app.appDatabaseUrl.replace(/^file:/, '')).size;
     const reply = await chat.say(provider === 'sqlite' ? 'SELECT randomblob(300000000) AS b' : 'SELECT repeat(\'x\', 200000000) AS b');
     const growth = process.memoryUsage().rss - rssBefore;
-    expect(reply.content).toMatch(/^1 row\. One long value is cut to their first 500 characters here; an export carries every value whole\.$/);
+    expect(reply.content).toMatch(/^1 row\. One long value is cut to its first 500 characters here; an export carries every value whole\.$/);
     const payload = reply.payload as unknown as { kind: string; rows: string[][] };
     expect(payload.kind).toBe('result');
     expect(payload.rows[0]![0]).toMatch(provider === 'sqlite' ? /… \(300,000,000 bytes in all; the export has it whole\)$/ : /^x{500}… \(200,000,000 characters in all; the export has it whole\)$/);
