@@ -6,11 +6,11 @@ import { crlfRecords } from './crlf-records';
 import { log } from '../log';
 import { createCsvEncoder } from '../export/encoders';
 import { PREVIEW_CELL_CHARS, PREVIEW_MAX_BYTES } from '@/lib/limits';
-import { AskportError } from '../errors';
 import { DataSourceUnavailableError, DEFAULT_BATCH_SIZE, DEFAULT_MAX_CELL_BYTES, QueryExecutionError, QueryTimeoutError, type CellValue, type ColumnKind, type DataSourceOptions, type EncodedBatch, type EncodedStream, type DataSource, type QueryColumn, type RowStream } from './data-source';
 import { SqlRefusedError } from './guard';
 import { guardPostgresSql } from './postgres-guard';
-import { countQuery, describeQuery, hasUnboundedColumns, previewQuery, previewRow, sizeCheckMessage, sizeCheckedQuery } from './postgres-sql';
+import { checkDataSourceRole } from './postgres-role';
+import { countQuery, describeQuery, previewQuery, previewRow, sizeCheckColumn, sizeCheckMessage, sizeCheckedQuery } from './postgres-sql';
 
 // Reads run in a READ ONLY, REPEATABLE READ transaction (one snapshot for preview and count, or for a
 // whole export) with a statement timeout, through a server-side cursor a batch at a time. Every
@@ -104,52 +104,6 @@ const sessionSettings = (timeoutMs: number) =>
     'SET LOCAL search_path = pg_catalog, public',
   ].join('; ');
 
-/** Predefined roles that reach files, programs, other sessions, every table or the server's settings. */
-const PRIVILEGED_ROLES = [
-  'pg_read_server_files', 'pg_write_server_files', 'pg_execute_server_program', 'pg_signal_backend', 'pg_read_all_data', 'pg_write_all_data',
-  'pg_read_all_settings', 'pg_read_all_stats', 'pg_stat_scan_tables', 'pg_monitor', 'pg_checkpoint', 'pg_create_subscription',
-  'pg_use_reserved_connections', 'pg_maintain', 'pg_signal_autovacuum_worker', 'pg_database_owner',
-];
-
-const ROLE_PRIVILEGES_SQL = `
-SELECT r.rolname AS name, r.rolsuper AS superuser,
-  r.rolcreaterole OR r.rolcreatedb OR r.rolreplication OR r.rolbypassrls AS administers,
-  ARRAY(SELECT m.rolname::text FROM pg_roles m WHERE m.rolname = ANY($1::text[]) AND pg_has_role(r.oid, m.oid, 'MEMBER') ORDER BY 1) AS memberships,
-  ARRAY(SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
-          AND (has_table_privilege(r.oid, c.oid, 'DELETE, TRUNCATE') OR has_any_column_privilege(r.oid, c.oid, 'INSERT, UPDATE'))
-        ORDER BY 1 LIMIT 3) AS writable,
-  has_database_privilege(r.oid, current_database(), 'CREATE') AS creates_schemas,
-  ARRAY(SELECT nspname::text FROM pg_namespace WHERE has_schema_privilege(r.oid, oid, 'CREATE') AND nspname NOT LIKE 'pg\\_%' ORDER BY 1) AS creates_in
-FROM pg_roles r WHERE r.rolname = current_user`;
-
-/** The data source role can do more than read: refused at start unless DATA_SOURCE_ALLOW_PRIVILEGED=true. */
-export class DataSourcePrivilegeError extends AskportError {
-  static readonly brand: string = 'DataSourcePrivilegeError';
-}
-
-interface RolePrivileges {
-  name: string;
-  superuser: boolean;
-  administers: boolean;
-  memberships: string[];
-  writable: string[];
-  creates_schemas: boolean;
-  creates_in: string[];
-}
-
-/** What the role may do beyond reading, in words; empty for a read-only role. */
-export function privilegesBeyondReading(role: RolePrivileges): string[] {
-  const reasons: string[] = [];
-  if (role.superuser) reasons.push('is a superuser');
-  if (role.administers) reasons.push('can create roles or databases, replicate or bypass row security');
-  if (role.memberships.length > 0) reasons.push(`is a member of ${role.memberships.join(', ')}`);
-  if (role.writable.length > 0) reasons.push(`can write to tables (${role.writable.join(', ')})`);
-  if (role.creates_schemas) reasons.push('can create schemas in this database');
-  if (role.creates_in.length > 0) reasons.push(`can create objects in schema ${role.creates_in.join(', ')}`);
-  return reasons;
-}
-
 /**
  * Rows of a result with unbounded columns are fetched FIRST_FETCH_ROWS at first, then as many as fit
  * BATCH_BYTES at the largest row seen so far (never more than asked): a result of 10 MB values comes
@@ -183,21 +137,9 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
   let verified: Promise<void> | null = null;
   /** The role is checked once, before the first query; a failed check is tried again next time. */
   function verifyRole(): Promise<void> {
-    verified ??= (async () => {
-      const result = await pool.query<RolePrivileges>(ROLE_PRIVILEGES_SQL, [PRIVILEGED_ROLES]).catch((error: unknown) => {
-        throw isConnectionLoss(error) ? new DataSourceUnavailableError() : error;
-      });
-      const role = result.rows[0];
-      const reasons = role ? privilegesBeyondReading(role) : [];
-      if (reasons.length === 0) return;
-      if (allowPrivileged) {
-        log.warn({ role: role!.name, reasons }, 'data source role is privileged; allowed by DATA_SOURCE_ALLOW_PRIVILEGED');
-        return;
-      }
-      throw new DataSourcePrivilegeError(
-        `The data source role "${role!.name}" ${reasons.join('; ')}. Askport reads the data source through a read-only role (see "A read-only role for the data source" in the README); to accept this role anyway, set DATA_SOURCE_ALLOW_PRIVILEGED=true.`,
-      );
-    })();
+    verified ??= checkDataSourceRole(pool, allowPrivileged).catch((error: unknown) => {
+      throw isConnectionLoss(error) ? new DataSourceUnavailableError() : error;
+    });
     verified.catch(() => (verified = null));
     return verified;
   }
@@ -243,6 +185,16 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
 
   async function describe(client: pg.PoolClient, sql: string): Promise<pg.FieldDef[]> {
     return (await client.query({ text: describeQuery(sql), rowMode: 'array' })).fields;
+  }
+
+  /** The statement with its size check (postgres-sql.ts); asks the database for the checked column's type name when it is not a common one. */
+  async function sizeChecked(client: pg.PoolClient, sql: string, fields: pg.FieldDef[]): Promise<string> {
+    const typeOids = fields.map((field) => field.dataTypeID);
+    const check = sizeCheckColumn(typeOids);
+    if (!check) return sql;
+    const field = fields[check.index]!;
+    const typeName = check.typeName ?? (await client.query<{ name: string }>('SELECT format_type($1, $2) AS name', [field.dataTypeID, field.dataTypeModifier])).rows[0]!.name;
+    return sizeCheckedQuery(sql, fields.map((item) => item.name), typeOids, maxCellBytes, typeName);
   }
 
   /** The error as the person should read it: a size check's sentence, else the database's. */
@@ -312,8 +264,8 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
         const fields = await describe(client, guarded.sql);
         const typeOids = fields.map((field) => field.dataTypeID);
         columnNames = fields.map((field) => field.name);
-        if (hasUnboundedColumns(typeOids)) asked = Math.min(batchSize, FIRST_FETCH_ROWS);
-        cursor = openCursor(client, sizeCheckedQuery(guarded.sql, columnNames, typeOids, maxCellBytes));
+        if (sizeCheckColumn(typeOids)) asked = Math.min(batchSize, FIRST_FETCH_ROWS);
+        cursor = openCursor(client, await sizeChecked(client, guarded.sql, fields));
         first = await readBatch(cursor, asked);
       } catch (error) {
         await finish(client, true);
@@ -379,7 +331,15 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
       const columns = toColumns(fields);
       const columnNames = fields.map((field) => field.name);
       const typeOids = fields.map((field) => field.dataTypeID);
-      const copySql = postgresCopyCsvQuery(sizeCheckedQuery(guarded.sql, columnNames, typeOids, maxCellBytes), typeOids, options.neutraliseFormulas);
+      // The same size check as the cursor's, though COPY streams through in network-sized pieces and
+      // never holds a value whole: one limit for every format.
+      let copySql: string;
+      try {
+        copySql = postgresCopyCsvQuery(await sizeChecked(client, guarded.sql, fields), typeOids, options.neutraliseFormulas);
+      } catch (error) {
+        await finish(client, true);
+        throw toExecutionError(error, timeoutMs);
+      }
       const copy = client.query(copyTo(`COPY (${copySql}) TO STDOUT (FORMAT csv)`));
       const batches = crlfRecords(copy);
       let closed = false;

@@ -245,13 +245,31 @@ class QueryProcess {
   private readonly child: ChildProcess;
   private readonly ready: Promise<void>;
 
-  constructor(spawned: SpawnedProcess, private readonly timeoutMs: number) {
+  private readonly onMessage = (reply: QueryReply) => this.settle(reply);
+  private readonly onError = (error: Error) => this.fail(error);
+  private readonly onExit = () => this.fail(new QueryExecutionError('The query stopped unexpectedly.'));
+
+  constructor(private readonly spawned: SpawnedProcess, private readonly timeoutMs: number) {
     this.child = spawned.child;
     this.ready = spawned.ready;
     if (this.child.exitCode !== null || this.child.signalCode !== null) this.failure = new QueryExecutionError('The query process could not start.');
-    this.child.on('message', (reply: QueryReply) => this.settle(reply));
-    this.child.on('error', (error) => this.fail(error));
-    this.child.on('exit', () => this.fail(new QueryExecutionError('The query stopped unexpectedly.')));
+    this.child.on('message', this.onMessage);
+    this.child.on('error', this.onError);
+    this.child.on('exit', this.onExit);
+  }
+
+  /**
+   * Hands the process back untouched after requests that leave no state in it (a guard check): the
+   * process, when it is alive and answered everything, else null (and it is killed).
+   */
+  release(): SpawnedProcess | null {
+    this.child.off('message', this.onMessage);
+    this.child.off('error', this.onError);
+    this.child.off('exit', this.onExit);
+    const reusable = this.failure === null && this.pending.length === 0 && this.child.exitCode === null && this.child.signalCode === null;
+    if (!reusable) this.child.kill('SIGKILL');
+    this.child.channel?.unref();
+    return reusable ? this.spawned : null;
   }
 
   /** Sends one request and waits for its reply; past the timeout the process is killed. */
@@ -385,10 +403,16 @@ export function createSqliteDataSource(file: string, timeoutMs: number, options:
   const limits: BatchLimits = { batchBytes: BATCH_BYTES, maxCellBytes };
   let spare: SpawnedProcess | null = null;
   let closed = false;
+  /** The warm spare if it is alive, else a new process; the caller owns it. */
+  const takeProcess = (): SpawnedProcess => {
+    const taken = spare && spare.child.exitCode === null && spare.child.signalCode === null ? spare : spawnQueryProcess(file);
+    spare = null;
+    return taken;
+  };
   const startQuery = (): QueryProcess => {
-    const spawned = spare && spare.child.exitCode === null && spare.child.signalCode === null ? spare : spawnQueryProcess(file);
+    const query = new QueryProcess(takeProcess(), timeoutMs);
     spare = closed ? null : spawnQueryProcess(file);
-    return new QueryProcess(spawned, timeoutMs);
+    return query;
   };
   /** One request in a process of its own, closed after the answer. */
   const ask = async <Kind extends QueryReply['kind']>(message: object, expected: Kind): Promise<Extract<QueryReply, { kind: Kind }>> => {
@@ -411,8 +435,18 @@ export function createSqliteDataSource(file: string, timeoutMs: number, options:
 
     async check(sql) {
       const statement = trimStatement(sql);
-      const reply = await ask({ kind: 'check', sql: statement }, 'checked');
-      return { sql: statement, tables: inTextOrder(reply.tables, statement) };
+      // A check leaves nothing behind in the process (no transaction, no cursor), so the spare does it
+      // and stays the spare: the export that usually follows does not wait for a new process.
+      const query = new QueryProcess(takeProcess(), timeoutMs);
+      try {
+        const reply = await query.request({ kind: 'check', sql: statement });
+        if (reply.kind !== 'checked') throw new QueryExecutionError('Unexpected reply from the query process.');
+        return { sql: statement, tables: inTextOrder(reply.tables, statement) };
+      } finally {
+        const released = query.release();
+        if (closed || spare) released?.child.kill('SIGKILL');
+        else spare = released ?? spawnQueryProcess(file);
+      }
     },
 
     async preview(sql, limit): Promise<QueryPreview> {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PREVIEW_CELL_CHARS } from '@/lib/limits';
 import { createApiToken } from '@/server/auth/api-tokens';
 import { handleApiExport } from '@/server/export/download-route';
+import { sizeCheckedQuery } from '@/server/query/postgres-sql';
 import { chatSession } from '../helpers/chat';
 import { createTestApp, PROVIDERS, type Provider, type TestApp } from '../helpers/databases';
 import { newUser } from '../helpers/users';
@@ -174,6 +175,33 @@ describe.each(PROVIDERS)('exports of huge values fail cleanly, data source on %s
     const record = await app.db.export.findFirstOrThrow({ orderBy: { createdAt: 'desc' } });
     expect(record.status).toBe('failed');
     expect(record.error).toMatch(/column "late"/);
+  });
+
+  it.runIf(provider === 'postgresql')('checks values of any type (jsonb, xml), keeping their type', async () => {
+    const tooLarge = await post(`SELECT 1 AS id, jsonb_build_array(${HUGE.postgresql(20_000_000)}) AS doc`, 'json');
+    expect(tooLarge.status).toBe(400);
+    expect(((await tooLarge.json()) as { error: string }).error).toMatch(/^A value in column "doc" is larger than the 16 MB/);
+    // Under the limit, values arrive as their own type (jsonb parsed by the driver, not text).
+    const rows: unknown[][] = [];
+    for await (const batch of await app.services.dataSource.stream(`SELECT '{"a": [1, 2]}'::jsonb AS doc, 'x'::varchar(3) AS short`)) rows.push(...batch);
+    expect(rows).toEqual([[{ a: [1, 2] }, 'x']]);
+  });
+
+  it.runIf(provider === 'postgresql')('leaves the plan of the query as it was (an index scan stays an index scan)', async () => {
+    const admin = new pg.Client({ connectionString: app.dataAdminUrl! });
+    await admin.connect();
+    try {
+      const fields = (await admin.query('SELECT * FROM events LIMIT 0')).fields;
+      const sized = sizeCheckedQuery('SELECT * FROM events ORDER BY id', fields.map((field) => field.name), fields.map((field) => field.dataTypeID), 16 * 1024 * 1024, 'text');
+      expect(sized).not.toBe('SELECT * FROM events ORDER BY id');
+      await admin.query('SET enable_seqscan = on');
+      const plan = JSON.stringify((await admin.query(`EXPLAIN (FORMAT JSON) ${sized}`)).rows[0]);
+      const plain = JSON.stringify((await admin.query('EXPLAIN (FORMAT JSON) SELECT * FROM events ORDER BY id')).rows[0]);
+      expect(/"Node Type":"(Index Scan|Seq Scan|Sort)"/.exec(plan)?.[1]).toBe(/"Node Type":"(Index Scan|Seq Scan|Sort)"/.exec(plain)?.[1]);
+      expect(plan).toMatch(/"Plan Rows":200\b/);
+    } finally {
+      await admin.end();
+    }
   });
 
   it('a query that times out before its first row: 400 with a sentence, not a 200', async () => {
