@@ -84,9 +84,8 @@ export interface DataSource {
 
 export const DEFAULT_BATCH_SIZE = 1_000;
 
-/** How a data source is opened: the statement timeout and the limits that keep one query from taking the server down. */
+/** How a data source is opened, besides its statement timeout: the limits that keep one query from taking the server down. */
 export interface DataSourceOptions {
-  timeoutMs: number;
   /** Largest value (bytes) an export may hold in memory; a larger one fails the export with a sentence naming the column. */
   maxCellBytes: number;
   /** PostgreSQL: accept a superuser or otherwise privileged role as the data source (the operator says so). */

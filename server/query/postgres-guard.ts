@@ -37,7 +37,7 @@ const ALLOWED_FUNCTIONS = new Set([
   'repeat', 'split_part', 'regexp_replace', 'regexp_match', 'regexp_matches', 'regexp_split_to_array', 'regexp_count', 'regexp_like',
   'regexp_substr', 'regexp_instr', 'starts_with', 'translate', 'format', 'to_char', 'to_number', 'md5', 'ascii', 'chr', 'overlay',
   'string_to_array', 'array_to_string', 'quote_literal', 'quote_nullable', 'encode', 'decode', 'similar_to_escape', 'normalize',
-  'is_normalized', 'unistr',
+  'is_normalized', 'unistr', 'like_escape',
   // date and time
   'now', 'date_trunc', 'date_part', 'extract', 'age', 'make_date', 'make_time', 'make_timestamp', 'make_timestamptz',
   'make_interval', 'date_bin', 'to_date', 'to_timestamp', 'timezone', 'clock_timestamp', 'statement_timestamp',
@@ -218,6 +218,10 @@ class PostgresReading {
         break;
       case 'SubLink':
         if (body.operName) this.operator(names(body.operName));
+        break;
+      case 'SortBy':
+        // ORDER BY x USING <op>
+        if (body.useOp) this.operator(names(body.useOp));
         break;
       case 'TypeName':
         this.type(body);

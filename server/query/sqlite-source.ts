@@ -449,7 +449,8 @@ export function createSqliteDataSource(file: string, timeoutMs: number, options:
       }
     },
 
-    async preview(sql, limit): Promise<QueryPreview> {
+    async preview(input, limit): Promise<QueryPreview> {
+      const sql = trimStatement(input);
       const reply = await ask({ kind: 'preview', sql, limit, cellChars: PREVIEW_CELL_CHARS, maxBytes: PREVIEW_MAX_BYTES }, 'preview');
       return {
         columns: toColumns(reply.columns),
@@ -463,8 +464,9 @@ export function createSqliteDataSource(file: string, timeoutMs: number, options:
 
     async stream(sql, options: StreamOptions = {}): Promise<RowStream> {
       const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+      const statement = trimStatement(sql);
       const query = startQuery();
-      const opened = await requestOrClose(query, { kind: 'open', sql }, 'opened');
+      const opened = await requestOrClose(query, { kind: 'open', sql: statement }, 'opened');
       const replies = await firstReadFirst(readAhead(query, batchSize, () => false, limits));
       return {
         columns: toColumns(opened.columns),
@@ -479,8 +481,9 @@ export function createSqliteDataSource(file: string, timeoutMs: number, options:
     },
 
     async streamEncoded(sql, { format, options, metadata }): Promise<EncodedStream> {
+      const statement = trimStatement(sql);
       const query = startQuery();
-      const opened = await requestOrClose(query, { kind: 'open', sql }, 'opened');
+      const opened = await requestOrClose(query, { kind: 'open', sql: statement }, 'opened');
       const columns = toColumns(opened.columns);
       await requestOrClose(query, { kind: 'encoder', format, columns, options, metadata }, 'encoder');
       const encoder = createEncoder(format, columns, options, metadata);

@@ -6,6 +6,7 @@ import { PREVIEW_CELL_CHARS } from '@/lib/limits';
 import { createApiToken } from '@/server/auth/api-tokens';
 import { handleApiExport } from '@/server/export/download-route';
 import { sizeCheckedQuery } from '@/server/query/postgres-sql';
+import { ACCEPTED, POSTGRES_ACCEPTED, SQLITE_ACCEPTED } from '../fixtures/sql-statements';
 import { chatSession } from '../helpers/chat';
 import { createTestApp, PROVIDERS, type Provider, type TestApp } from '../helpers/databases';
 import { newUser } from '../helpers/users';
@@ -88,6 +89,19 @@ describe.each(PROVIDERS)('attacks on the SQL guard, data source on %s', (provide
     expect(await dataSourceFingerprint(app, provider)).toBe(before);
     // Two users per attack were signed up above, and nothing else.
     expect(await app.db.user.count()).toBe(usersBefore + 2 * ATTACKS[provider].length);
+  });
+});
+
+describe.each(PROVIDERS)('what the guard accepts runs on the database, data source on %s', (provider) => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await createTestApp('sqlite', { dataSource: provider, events: 100 });
+  });
+  afterAll(() => app?.close());
+
+  it.each([...ACCEPTED, ...(provider === 'sqlite' ? SQLITE_ACCEPTED : POSTGRES_ACCEPTED)])('%s', async (sql) => {
+    const preview = await app.services.dataSource.preview(sql, 5);
+    expect(preview.columns.length).toBeGreaterThan(0);
   });
 });
 

@@ -4,6 +4,7 @@ import { MAX_SQL_LENGTH, SqlRefusedError, trimStatement } from '@/server/query/g
 import { guardPostgresSql } from '@/server/query/postgres-guard';
 import { SQLITE_GUARD_MESSAGES, sqliteGuardRuntime } from '@/server/query/sqlite-guard';
 import { seedDemoData } from '@/server/seed/seed';
+import { ACCEPTED, POSTGRES_ACCEPTED, SQLITE_ACCEPTED } from '../fixtures/sql-statements';
 import { tempDir } from '../helpers/databases';
 
 // The guard decides on the statement as each database reads it. These are the statements an attacker
@@ -93,6 +94,7 @@ const POSTGRES: Array<[string, RegExp]> = [
   ['SELECT $1', /parameter/],
   ['SELECT 1 OPERATOR(public.+) 2', /operator public\.\+ is not allowed/],
   ['SELECT 1 @@ 2', /operator @@ is not allowed/],
+  ['SELECT * FROM orders ORDER BY id USING OPERATOR(public.<)', /operator public\.< is not allowed/],
   ["SELECT E'\\'' || (SELECT rolname FROM pg_roles LIMIT 1)", /not available/i],
   ["SELECT $$'$$ || (SELECT datname FROM pg_database LIMIT 1)", /not available/i],
   ["SELECT $tag$ $$ ' $tag$, (SELECT 1 FROM pg_shadow)", /not available/i],
@@ -147,44 +149,6 @@ const SQLITE: Array<[string, RegExp]> = [
   ['DETACH DATABASE main', /only read-only/i],
   ['REINDEX', /only read-only/i],
   ['ANALYZE', /only read-only/i],
-];
-
-/** What the guards accept: reads of allowed tables with ordinary functions. */
-const ACCEPTED = [
-  'select * from orders',
-  'SELECT * FROM Orders;',
-  `WITH big AS (SELECT * FROM orders WHERE total > 500)
-   SELECT c.name, count(*) AS n, sum(b.total) FROM big b JOIN customers c ON c.id = b.customer_id
-   WHERE c.id IN (SELECT customer_id FROM events) GROUP BY c.name ORDER BY n DESC LIMIT 10`,
-  "SELECT 'it''s', upper(name), length(name), coalesce(email, '-'), round(total, 2) FROM customers JOIN orders ON orders.customer_id = customers.id",
-  'SELECT status, count(*), avg(total), min(ordered_at), max(ordered_at) FROM orders GROUP BY status HAVING count(*) > 1',
-  'SELECT id, row_number() OVER (PARTITION BY status ORDER BY total DESC), lag(total) OVER (ORDER BY id) FROM orders',
-  "SELECT * FROM orders WHERE status LIKE 'p%' AND total BETWEEN 10 AND 100 AND id NOT IN (1, 2) AND status IS NOT NULL",
-  'SELECT CASE WHEN total > 100 THEN \'big\' ELSE \'small\' END AS size, nullif(status, \'\') FROM orders',
-  "SELECT 1 -- a trailing comment",
-  'SELECT id FROM orders UNION ALL SELECT id FROM customers ORDER BY 1 LIMIT 5',
-  'WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 5) SELECT * FROM n',
-  "SELECT 'pg_authid', 'sqlite_master' AS \"pg_class\" FROM orders",
-  'SELECT * FROM (SELECT * FROM orders) AS sub WHERE sub.total > 5',
-];
-
-const POSTGRES_ACCEPTED = [
-  "SELECT date_trunc('month', ordered_at), extract(year FROM ordered_at), ordered_at::date, total::numeric(10, 2), now() - interval '7 days' FROM orders",
-  "SELECT to_char(ordered_at, 'YYYY-MM'), ordered_at AT TIME ZONE 'UTC', current_date, substring(status FROM 1 FOR 2), trim(both ' ' FROM status) FROM orders",
-  "SELECT json_build_object('id', id), to_jsonb(orders) -> 'id', array_agg(id), string_agg(status, ',') FROM orders GROUP BY id",
-  'SELECT * FROM generate_series(1, 3) AS g(n) JOIN orders ON orders.id = g.n',
-  'SELECT greatest(1, 2), least(1, 2), id::text || status, status ILIKE \'p%\', status ~ \'^p\' FROM orders',
-  'SELECT * FROM public.orders',
-  'SELECT x FROM (VALUES (1), (2)) AS v(x)',
-  "SELECT E'\\\\' AS backslash, $$dollar$$ AS d FROM orders",
-];
-
-const SQLITE_ACCEPTED = [
-  "SELECT date(ordered_at), strftime('%Y-%m', ordered_at), julianday('now') - julianday(ordered_at), ifnull(status, ''), iif(total > 1, 1, 0) FROM orders",
-  "SELECT json_object('id', id), substr(status, 1, 2), typeof(total), printf('%.2f', total), hex(randomblob(4)) FROM orders",
-  'SELECT * FROM main.orders',
-  'VALUES (1), (2)',
-  "SELECT 'a\\' AS c1",
 ];
 
 function refusedBy(attempt: () => unknown): Promise<string> {
