@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { intentSchema } from '@/lib/intent';
@@ -20,8 +20,12 @@ function readJsonl(file: string): LabelledExample[] {
     .map((line) => JSON.parse(line) as LabelledExample);
 }
 
-// The shared labelled set lives beside the checkout; CI clones it there too.
-const devSet = readJsonl(path.resolve(process.cwd(), '..', 'shared', 'intents', 'dev.jsonl'));
+// The shared labelled set lives beside the checkout (CI lays it there too); a clone with nothing
+// beside it runs the rest and says that this part did not run.
+const devSetFile = path.resolve(process.cwd(), '..', 'shared', 'intents', 'dev.jsonl');
+const hasDevSet = existsSync(devSetFile);
+const devSet = hasDevSet ? readJsonl(devSetFile) : [];
+if (!hasDevSet) console.warn(`The shared dev set (${devSetFile}) is not beside this checkout: its test is skipped.`);
 // Our own cases: other phrasings, typos, corrections, targets, and hostile or adversarial input.
 const ownCases = readJsonl(path.join(process.cwd(), 'tests', 'fixtures', 'intent-cases.jsonl'));
 
@@ -33,9 +37,11 @@ const fieldsOf = (example: { intent: string; format: string | null; target: stri
 });
 
 describe('fallback intent parser', () => {
-  it('reads every line of the shared dev set exactly', () => {
+  it.runIf(hasDevSet)('reads every line of the shared dev set exactly', () => {
     expect(devSet.length).toBeGreaterThanOrEqual(100);
-    const wrong = devSet.filter((example) => JSON.stringify(fieldsOf(parseIntent(example.text))) !== JSON.stringify(fieldsOf(example)));
+    const wrong = devSet.filter(
+      (example) => JSON.stringify(fieldsOf(parseIntent(example.text))) !== JSON.stringify(fieldsOf(example)),
+    );
     expect(wrong.map((example) => [example.text, fieldsOf(parseIntent(example.text))])).toEqual([]);
   });
 
@@ -51,7 +57,13 @@ describe('fallback intent parser', () => {
 
   it('always returns a valid Intent with a confidence between 0 and 1', () => {
     for (const example of [...devSet, ...ownCases]) expect(intentSchema.parse(parseIntent(example.text))).toBeTruthy();
-    for (const hostile of ['\u0000'.repeat(100), 'x'.repeat(4_000), 'export '.repeat(600), '💥'.repeat(500), 'a,'.repeat(2_000)]) {
+    for (const hostile of [
+      '\u0000'.repeat(100),
+      'x'.repeat(4_000),
+      'export '.repeat(600),
+      '💥'.repeat(500),
+      'a,'.repeat(2_000),
+    ]) {
       expect(intentSchema.safeParse(parseIntent(hostile)).success).toBe(true);
     }
   });
@@ -69,13 +81,35 @@ describe('fallback intent parser', () => {
 
 describe('npm run --silent intent', () => {
   it('prints one JSON line per input line, in order, with the contract fields', () => {
-    const input = ['{"text": "export this as spreadsheet", "intent": "ignored"}', '{"text": "always use JSON"}', 'not json', '{"text": "show exports by country"}', ''].join('\n');
+    const input = [
+      '{"text": "export this as spreadsheet", "intent": "ignored"}',
+      '{"text": "always use JSON"}',
+      'not json',
+      '{"text": "show exports by country"}',
+      '',
+    ].join('\n');
     const result = spawnSync('npm', ['run', '--silent', 'intent'], { input, encoding: 'utf8', cwd: process.cwd() });
     expect(result.status).toBe(0);
-    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines).toHaveLength(4);
-    expect(lines[0]).toEqual({ text: 'export this as spreadsheet', intent: 'export', format: 'csv', target: 'latest', nth: null, confidence: 0.95 });
-    expect(lines[1]).toMatchObject({ text: 'always use JSON', intent: 'set_default_format', format: 'json', target: null, nth: null });
+    expect(lines[0]).toEqual({
+      text: 'export this as spreadsheet',
+      intent: 'export',
+      format: 'csv',
+      target: 'latest',
+      nth: null,
+      confidence: 0.95,
+    });
+    expect(lines[1]).toMatchObject({
+      text: 'always use JSON',
+      intent: 'set_default_format',
+      format: 'json',
+      target: null,
+      nth: null,
+    });
     expect(lines[2]).toMatchObject({ error: expect.stringContaining('"text"'), line: 'not json' });
     expect(lines[3]).toMatchObject({ text: 'show exports by country', intent: 'other' });
   });
