@@ -1,7 +1,16 @@
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   // Native and driver packages load from node_modules at run time instead of being bundled.
-  serverExternalPackages: ['better-sqlite3', 'pg', 'pg-cursor', 'pg-copy-streams', '@prisma/adapter-better-sqlite3', '@prisma/adapter-pg', 'libpg-query', 'pino'],
+  serverExternalPackages: [
+    'better-sqlite3',
+    'pg',
+    'pg-cursor',
+    'pg-copy-streams',
+    '@prisma/adapter-better-sqlite3',
+    '@prisma/adapter-pg',
+    'libpg-query',
+    'pino',
+  ],
   poweredByHeader: false,
   typedRoutes: false,
 };

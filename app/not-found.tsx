@@ -7,7 +7,9 @@ export default function NotFound() {
       <div className={auth.card}>
         <h1>Not found</h1>
         <p>This page does not exist, or it is not yours.</p>
-        <Link className="button" href="/chat">Back to your chats</Link>
+        <Link className="button" href="/chat">
+          Back to your chats
+        </Link>
       </div>
     </main>
   );

@@ -64,7 +64,9 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
       setStreamingText('');
     },
   });
-  const act = useMutation(trpc.chat.act.mutationOptions({ onSuccess: onAnswered, onSettled: () => setPendingText(null) }));
+  const act = useMutation(
+    trpc.chat.act.mutationOptions({ onSuccess: onAnswered, onSettled: () => setPendingText(null) }),
+  );
   const busy = send.isPending || act.isPending;
   const signOut = useMutation(
     trpc.auth.signOut.mutationOptions({
@@ -77,6 +79,7 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
   );
 
   const thread = chatId ? (messages.data ?? []) : [];
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new message or a message being sent is what triggers the scroll
   useEffect(() => {
     threadEnd.current?.scrollIntoView({ block: 'end' });
   }, [thread.length, pendingText]);
@@ -114,9 +117,15 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
     <div className={styles.app}>
       <aside className={styles.sidebar} aria-label="Chats">
         <div className="brand">
-          <span className="brand-mark" aria-hidden="true">⇪</span> Askport
+          <span className="brand-mark" aria-hidden="true">
+            ⇪
+          </span>{' '}
+          Askport
           {info.data?.mode === 'offline' && (
-            <span className="badge" title="No OpenAI key is set: the assistant understands SQL, tables and export requests with its built-in parser.">
+            <span
+              className="badge"
+              title="No OpenAI key is set: the assistant understands SQL, tables and export requests with its built-in parser."
+            >
               Offline mode
             </span>
           )}
@@ -134,7 +143,12 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
           )}
           {chats.data?.length === 0 && <p className="muted">No chats yet.</p>}
           {chats.data?.map((chat) => (
-            <Link key={chat.id} href={`/chat/${chat.id}`} className={chat.id === chatId ? `${styles.chatLink} ${styles.active}` : styles.chatLink} aria-current={chat.id === chatId ? 'page' : undefined}>
+            <Link
+              key={chat.id}
+              href={`/chat/${chat.id}`}
+              className={chat.id === chatId ? `${styles.chatLink} ${styles.active}` : styles.chatLink}
+              aria-current={chat.id === chatId ? 'page' : undefined}
+            >
               {chat.title}
             </Link>
           ))}
@@ -160,14 +174,25 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
       <main className={styles.chat}>
         <div className={styles.thread} aria-live="polite">
           {chatId === null && (
-            <div className={`${messageStyles.message} ${messageStyles.assistant} ${messageStyles.welcome}`} data-message="assistant" data-welcome>
+            <div
+              className={`${messageStyles.message} ${messageStyles.assistant} ${messageStyles.welcome}`}
+              data-message="assistant"
+              data-welcome
+            >
               <p>
-                Hi {user.name.split(' ')[0]}! Ask me about your data: type SQL (<code>SELECT …</code>) or ask me to show a table. Every answer can be downloaded as CSV, JSON or Excel.
+                Hi {user.name.split(' ')[0]}! Ask me about your data: type SQL (<code>SELECT …</code>) or ask me to show
+                a table. Every answer can be downloaded as CSV, JSON or Excel.
               </p>
               {starters.length > 0 && (
                 <ChipGroup label="Try one of these">
                   {starters.map((starter) => (
-                    <button key={starter} type="button" className="chip" onClick={() => submit(starter)} disabled={busy}>
+                    <button
+                      key={starter}
+                      type="button"
+                      className="chip"
+                      onClick={() => submit(starter)}
+                      disabled={busy}
+                    >
                       {starter}
                     </button>
                   ))}
@@ -175,9 +200,15 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
               )}
             </div>
           )}
-          {chatId !== null && messages.isPending && <div className="skeleton" aria-label="Loading messages" />}
+          {chatId !== null && messages.isPending && (
+            <div className="skeleton" role="status" aria-label="Loading messages" />
+          )}
           {messages.error && chatId !== null && (
-            <p className={`${messageStyles.message} ${messageStyles.assistant} ${messageStyles.error}`} data-message="assistant" role="alert">
+            <p
+              className={`${messageStyles.message} ${messageStyles.assistant} ${messageStyles.error}`}
+              data-message="assistant"
+              role="alert"
+            >
               {messages.error.message}
             </p>
           )}
@@ -186,10 +217,18 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
           ))}
           {pendingText && (
             <>
-              <div className={`${messageStyles.message} ${messageStyles.user} ${messageStyles.pending}`} data-message="user">
+              <div
+                className={`${messageStyles.message} ${messageStyles.user} ${messageStyles.pending}`}
+                data-message="user"
+              >
                 <p data-message-text>{pendingText}</p>
               </div>
-              <div className={`${messageStyles.message} ${messageStyles.assistant} ${messageStyles.thinking}`} data-message="assistant" data-thinking role="status">
+              <div
+                className={`${messageStyles.message} ${messageStyles.assistant} ${messageStyles.thinking}`}
+                data-message="assistant"
+                data-thinking
+                role="status"
+              >
                 {streamingText ? (
                   <p data-message-text>{streamingText}</p>
                 ) : (
@@ -201,7 +240,11 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
             </>
           )}
           {(send.error ?? act.error) && (
-            <p className={`${messageStyles.message} ${messageStyles.assistant} ${messageStyles.error}`} data-message="assistant" role="alert">
+            <p
+              className={`${messageStyles.message} ${messageStyles.assistant} ${messageStyles.error}`}
+              data-message="assistant"
+              role="alert"
+            >
               {(send.error ?? act.error)?.message}
             </p>
           )}
@@ -227,7 +270,9 @@ export function ChatApp({ user, chatId }: ChatAppProps) {
             {busy ? 'Running…' : 'Send'}
           </button>
           <p id="composer-hint" className={tooLong ? `${styles.hint} ${styles.over}` : styles.hint}>
-            {tooLong ? `Too long: ${draft.length.toLocaleString('en-US')} of ${MAX_MESSAGE_LENGTH.toLocaleString('en-US')} characters.` : 'Enter to send · Shift+Enter for a new line'}
+            {tooLong
+              ? `Too long: ${draft.length.toLocaleString('en-US')} of ${MAX_MESSAGE_LENGTH.toLocaleString('en-US')} characters.`
+              : 'Enter to send · Shift+Enter for a new line'}
           </p>
         </form>
       </main>

@@ -22,11 +22,28 @@ interface ChatMessageProps {
   busy: boolean;
 }
 
-function Choices({ options, onAction, busy }: { options: ChatOption[]; onAction: ChatMessageProps['onAction']; busy: boolean }) {
+function Choices({
+  options,
+  onAction,
+  busy,
+}: {
+  options: ChatOption[];
+  onAction: ChatMessageProps['onAction'];
+  busy: boolean;
+}) {
   return (
     <ChipGroup label="Choose one">
       {options.map((option, index) => (
-        <button key={index} type="button" className="chip" disabled={busy} data-hint={option.description ?? undefined} aria-label={option.description ? `${option.label} — ${option.description}` : option.label} onClick={() => onAction(option.label, option.action)}>
+        <button
+          // biome-ignore lint/suspicious/noArrayIndexKey: a stored message's options never change order
+          key={index}
+          type="button"
+          className="chip"
+          disabled={busy}
+          data-hint={option.description ?? undefined}
+          aria-label={option.description ? `${option.label} — ${option.description}` : option.label}
+          onClick={() => onAction(option.label, option.action)}
+        >
           {option.label}
         </button>
       ))}
@@ -37,17 +54,28 @@ function Choices({ options, onAction, busy }: { options: ChatOption[]; onAction:
 export function ChatMessage({ message, onAction, busy }: ChatMessageProps) {
   const payload = message.payload;
   return (
-    <div className={`${styles.message} ${message.role === 'user' ? styles.user : styles.assistant}${payload?.kind === 'error' ? ` ${styles.error}` : ''}`} data-message={message.role} data-kind={payload?.kind ?? 'text'}>
+    <div
+      className={`${styles.message} ${message.role === 'user' ? styles.user : styles.assistant}${payload?.kind === 'error' ? ` ${styles.error}` : ''}`}
+      data-message={message.role}
+      data-kind={payload?.kind ?? 'text'}
+    >
       <p data-message-text>{message.content}</p>
       {payload?.kind === 'result' && <ResultView result={payload} onAction={onAction} busy={busy} />}
       {payload?.kind === 'choice' && <Choices options={payload.options} onAction={onAction} busy={busy} />}
-      {payload?.kind === 'export' && payload.delivery === 'file' && <ExportProgressCard exportId={payload.exportId} label={payload.archive ? 'ZIP' : EXPORT_FORMATS[payload.format].label} />}
+      {payload?.kind === 'export' && payload.delivery === 'file' && (
+        <ExportProgressCard
+          exportId={payload.exportId}
+          label={payload.archive ? 'ZIP' : EXPORT_FORMATS[payload.format].label}
+        />
+      )}
       {payload?.kind === 'export' && payload.delivery === 'stream' && (
         <div className={card.card}>
           <span className={card.format} aria-hidden="true">
             {payload.archive ? 'ZIP' : EXPORT_FORMATS[payload.format].label}
           </span>
-          <span className={card.files}>{payload.files.map((file) => `${file.position} · ${file.title}`).join(', ')}</span>
+          <span className={card.files}>
+            {payload.files.map((file) => `${file.position} · ${file.title}`).join(', ')}
+          </span>
           <a className="chip" href={payload.downloadUrl} download>
             Download again
           </a>

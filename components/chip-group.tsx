@@ -23,6 +23,7 @@ function moveFocus(event: KeyboardEvent<HTMLDivElement>) {
 
 export function ChipGroup({ label, children }: { label: string; children: ReactNode }) {
   return (
+    // biome-ignore lint/a11y/useSemanticElements: a row of chips, not a form: a fieldset would bring a form's semantics and styling
     <div className="chips" role="group" aria-label={label} onKeyDown={moveFocus}>
       {children}
     </div>

@@ -33,13 +33,39 @@ export function ExportChips({ queryRunId, totalRows, onAction, busy }: ExportChi
         const description = `Download all ${rows} as ${info.label} (${info.useFor})`;
         if (asJob) {
           return (
-            <button key={format} type="button" className="chip" disabled={busy} aria-label={description} data-hint={`${info.label} · ${rows}`} data-format={format} onClick={() => onAction(`Export as ${info.label}`, { kind: 'export', queryRunIds: [queryRunId], format, archive: false, rememberFormat: false, eachOwnFormat: false })}>
+            <button
+              key={format}
+              type="button"
+              className="chip"
+              disabled={busy}
+              aria-label={description}
+              data-hint={`${info.label} · ${rows}`}
+              data-format={format}
+              onClick={() =>
+                onAction(`Export as ${info.label}`, {
+                  kind: 'export',
+                  queryRunIds: [queryRunId],
+                  format,
+                  archive: false,
+                  rememberFormat: false,
+                  eachOwnFormat: false,
+                })
+              }
+            >
               {info.label}
             </button>
           );
         }
         return (
-          <a key={format} className="chip" href={downloadPath({ queryRunId, format })} download aria-label={description} data-hint={`${info.label} · ${rows}`} data-format={format}>
+          <a
+            key={format}
+            className="chip"
+            href={downloadPath({ queryRunId, format })}
+            download
+            aria-label={description}
+            data-hint={`${info.label} · ${rows}`}
+            data-format={format}
+          >
             {info.label}
           </a>
         );

@@ -46,7 +46,10 @@ function useExportProgress(exportId: string): { progress: ExportProgress | null;
   const [progress, setProgress] = useState<ExportProgress | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    const subscription = client.exports.progress.subscribe({ exportId }, { onData: setProgress, onError: (failure) => setError(failure.message) });
+    const subscription = client.exports.progress.subscribe(
+      { exportId },
+      { onData: setProgress, onError: (failure) => setError(failure.message) },
+    );
     return () => subscription.unsubscribe();
   }, [client, exportId]);
   return { progress, error };
@@ -67,7 +70,12 @@ export function ExportProgressCard({ exportId, label }: { exportId: string; labe
   }, [progress?.status, progress?.downloadUrl, exportId]);
 
   if (error && !progress) return <p className={`${card.card} error-text`}>{error}</p>;
-  if (!progress) return <div className={card.card}><span className="muted">Connecting to the export…</span></div>;
+  if (!progress)
+    return (
+      <div className={card.card}>
+        <span className="muted">Connecting to the export…</span>
+      </div>
+    );
 
   const active = progress.status === 'queued' || progress.status === 'running';
   const rows = `${progress.rowsWritten.toLocaleString('en-US')}${progress.totalRows !== null ? ` of ${progress.totalRows.toLocaleString('en-US')}` : ''} rows`;
@@ -78,13 +86,27 @@ export function ExportProgressCard({ exportId, label }: { exportId: string; labe
       </span>
       {active && (
         <>
-          <div className={card.progress} role="progressbar" aria-label="Export progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={progress.percent ?? undefined}>
+          <div
+            className={card.progress}
+            role="progressbar"
+            aria-label="Export progress"
+            aria-valuemin={0}
+            aria-valuemax={100}
+            aria-valuenow={progress.percent ?? undefined}
+          >
             <div className={card.bar} style={{ width: `${progress.percent ?? 0}%` }} />
           </div>
           <span className={card.progressText} aria-live="polite">
-            {progress.status === 'queued' ? 'Waiting for a free slot…' : `${rows}${progress.percent !== null ? ` · ${progress.percent}%` : ''}${eta(progress.etaSeconds)}`}
+            {progress.status === 'queued'
+              ? 'Waiting for a free slot…'
+              : `${rows}${progress.percent !== null ? ` · ${progress.percent}%` : ''}${eta(progress.etaSeconds)}`}
           </span>
-          <button type="button" className="chip" onClick={() => cancel.mutate({ exportId })} disabled={cancel.isPending}>
+          <button
+            type="button"
+            className="chip"
+            onClick={() => cancel.mutate({ exportId })}
+            disabled={cancel.isPending}
+          >
             Cancel
           </button>
         </>
@@ -100,9 +122,15 @@ export function ExportProgressCard({ exportId, label }: { exportId: string; labe
           </a>
         </>
       )}
-      {progress.status === 'failed' && <span className={`${card.progressText} error-text`}>{progress.error ?? 'The export failed.'}</span>}
+      {progress.status === 'failed' && (
+        <span className={`${card.progressText} error-text`}>{progress.error ?? 'The export failed.'}</span>
+      )}
       {progress.status === 'cancelled' && <span className={card.progressText}>Cancelled.</span>}
-      {progress.status === 'expired' && <span className={card.progressText}>This file has expired (files are kept for an hour). Ask again to export it.</span>}
+      {progress.status === 'expired' && (
+        <span className={card.progressText}>
+          This file has expired (files are kept for an hour). Ask again to export it.
+        </span>
+      )}
     </div>
   );
 }

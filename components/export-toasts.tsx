@@ -26,7 +26,11 @@ export function ExportToasts({ currentChatId }: { currentChatId: string | null }
   const [after, setAfter] = useState<Date | null>(null);
   const [toasts, setToasts] = useState<Toast[]>([]);
   const seen = useRef(new Set<string>());
-  const finished = useQuery({ ...trpc.history.finished.queryOptions({ after }), refetchInterval: POLL_MS, refetchIntervalInBackground: false });
+  const finished = useQuery({
+    ...trpc.history.finished.queryOptions({ after }),
+    refetchInterval: POLL_MS,
+    refetchIntervalInBackground: false,
+  });
 
   useEffect(() => {
     const data = finished.data;
@@ -43,8 +47,18 @@ export function ExportToasts({ currentChatId }: { currentChatId: string | null }
       const what = `${entry.archive ? 'ZIP' : EXPORT_FORMATS[entry.format].label} export “${entry.title}”`;
       fresh.push(
         entry.status === 'succeeded'
-          ? { exportId: entry.exportId, text: `Your ${what} is ready${entry.rows !== null ? `: ${entry.rows.toLocaleString('en-US')} rows` : ''}.`, downloadUrl: entry.downloadUrl, failed: false }
-          : { exportId: entry.exportId, text: `Your ${what} failed: ${entry.error ?? 'unknown error'}`, downloadUrl: null, failed: true },
+          ? {
+              exportId: entry.exportId,
+              text: `Your ${what} is ready${entry.rows !== null ? `: ${entry.rows.toLocaleString('en-US')} rows` : ''}.`,
+              downloadUrl: entry.downloadUrl,
+              failed: false,
+            }
+          : {
+              exportId: entry.exportId,
+              text: `Your ${what} failed: ${entry.error ?? 'unknown error'}`,
+              downloadUrl: null,
+              failed: true,
+            },
       );
     }
     if (fresh.length > 0) setToasts((shown) => [...fresh, ...shown].slice(0, MAX_TOASTS));
@@ -54,7 +68,11 @@ export function ExportToasts({ currentChatId }: { currentChatId: string | null }
   return (
     <div className={styles.toasts} role="status" aria-live="polite">
       {toasts.map((toast) => (
-        <div key={toast.exportId} className={toast.failed ? `${styles.toast} ${styles.failed}` : styles.toast} data-toast>
+        <div
+          key={toast.exportId}
+          className={toast.failed ? `${styles.toast} ${styles.failed}` : styles.toast}
+          data-toast
+        >
           <p>{toast.text}</p>
           <div className={styles.actions}>
             {toast.downloadUrl && (
@@ -62,7 +80,12 @@ export function ExportToasts({ currentChatId }: { currentChatId: string | null }
                 Download
               </a>
             )}
-            <button type="button" className="link-button" onClick={() => dismiss(toast.exportId)} aria-label={`Dismiss: ${toast.text}`}>
+            <button
+              type="button"
+              className="link-button"
+              onClick={() => dismiss(toast.exportId)}
+              aria-label={`Dismiss: ${toast.text}`}
+            >
               Dismiss
             </button>
           </div>

@@ -12,7 +12,14 @@ import { useTRPC } from './trpc';
 import styles from './history-view.module.css';
 
 const STATUSES = ['succeeded', 'failed', 'cancelled', 'expired', 'running', 'queued'] as const;
-const STATUS_LABELS: Record<(typeof STATUSES)[number], string> = { succeeded: 'Succeeded', failed: 'Failed', cancelled: 'Cancelled', expired: 'Expired', running: 'Running', queued: 'Queued' };
+const STATUS_LABELS: Record<(typeof STATUSES)[number], string> = {
+  succeeded: 'Succeeded',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+  expired: 'Expired',
+  running: 'Running',
+  queued: 'Queued',
+};
 const FORMATS = ['csv', 'json', 'xlsx'] as const;
 
 function FormatOptions() {
@@ -91,7 +98,8 @@ export function HistoryView() {
             <div key={stat.format} className={styles.stat}>
               <strong>{EXPORT_FORMATS[stat.format].label}</strong>
               <span>
-                {stat.exports} {stat.exports === 1 ? 'export' : 'exports'} · median {duration(stat.medianMs)} · p95 {duration(stat.p95Ms)}
+                {stat.exports} {stat.exports === 1 ? 'export' : 'exports'} · median {duration(stat.medianMs)} · p95{' '}
+                {duration(stat.p95Ms)}
                 {stat.rowsPerSecond !== null ? ` · ${stat.rowsPerSecond.toLocaleString('en-US')} rows/s` : ''}
               </span>
             </div>
@@ -113,7 +121,11 @@ export function HistoryView() {
         <div className={styles.bar}>
           <label>
             From{' '}
-            <select value={scope ?? ''} onChange={(event) => setScope(event.target.value || null)} aria-label="Queries from">
+            <select
+              value={scope ?? ''}
+              onChange={(event) => setScope(event.target.value || null)}
+              aria-label="Queries from"
+            >
               <option value="">All chats</option>
               {chats.data?.map((chat) => (
                 <option key={chat.id} value={chat.id}>
@@ -125,12 +137,21 @@ export function HistoryView() {
           <span>{selected.length} selected</span>
           <label>
             Format{' '}
-            <select value={batchFormat} onChange={(event) => setBatchFormat(event.target.value as ExportFormat | 'own')} aria-label="Format for the ZIP">
+            <select
+              value={batchFormat}
+              onChange={(event) => setBatchFormat(event.target.value as ExportFormat | 'own')}
+              aria-label="Format for the ZIP"
+            >
               <FormatOptions />
               <option value="own">Each its own (the format it was last exported in)</option>
             </select>
           </label>
-          <button type="button" className="button primary" disabled={selected.length === 0 || batch.isPending} onClick={() => batch.mutate({ queryRunIds: selected, format: batchFormat })}>
+          <button
+            type="button"
+            className="button primary"
+            disabled={selected.length === 0 || batch.isPending}
+            onClick={() => batch.mutate({ queryRunIds: selected, format: batchFormat })}
+          >
             Export selected as ZIP
           </button>
         </div>
@@ -138,7 +159,15 @@ export function HistoryView() {
           {queries.data?.map((run) => (
             <li key={run.id}>
               <label>
-                <input type="checkbox" checked={selected.includes(run.id)} onChange={(event) => setSelected((current) => (event.target.checked ? [...current, run.id] : current.filter((id) => id !== run.id)))} />
+                <input
+                  type="checkbox"
+                  checked={selected.includes(run.id)}
+                  onChange={(event) =>
+                    setSelected((current) =>
+                      event.target.checked ? [...current, run.id] : current.filter((id) => id !== run.id),
+                    )
+                  }
+                />
                 <span className={styles.queryTitle}>{run.title}</span>
                 <span className="muted">
                   {run.rowCount.toLocaleString('en-US')} rows · query {run.position} in “{run.chat.title}”
@@ -155,7 +184,13 @@ export function HistoryView() {
         <div className={styles.bar}>
           <label>
             Status{' '}
-            <select value={filter.status ?? ''} onChange={(event) => setFilter({ ...filter, status: (event.target.value || null) as HistoryFilter['status'] })} aria-label="Filter by status">
+            <select
+              value={filter.status ?? ''}
+              onChange={(event) =>
+                setFilter({ ...filter, status: (event.target.value || null) as HistoryFilter['status'] })
+              }
+              aria-label="Filter by status"
+            >
               <option value="">All</option>
               {STATUSES.map((status) => (
                 <option key={status} value={status}>
@@ -166,7 +201,13 @@ export function HistoryView() {
           </label>
           <label>
             Format{' '}
-            <select value={filter.format ?? ''} onChange={(event) => setFilter({ ...filter, format: (event.target.value || null) as HistoryFilter['format'] })} aria-label="Filter by format">
+            <select
+              value={filter.format ?? ''}
+              onChange={(event) =>
+                setFilter({ ...filter, format: (event.target.value || null) as HistoryFilter['format'] })
+              }
+              aria-label="Filter by format"
+            >
               <option value="">All</option>
               <FormatOptions />
             </select>
@@ -179,9 +220,15 @@ export function HistoryView() {
                 <th scope="col">Export</th>
                 <th scope="col">Format</th>
                 <th scope="col">Status</th>
-                <th scope="col" className="num">Rows</th>
-                <th scope="col" className="num">Size</th>
-                <th scope="col" className="num">Duration</th>
+                <th scope="col" className="num">
+                  Rows
+                </th>
+                <th scope="col" className="num">
+                  Size
+                </th>
+                <th scope="col" className="num">
+                  Duration
+                </th>
                 <th scope="col">Created</th>
                 <th scope="col">Expires</th>
                 <th scope="col">Actions</th>
@@ -191,9 +238,15 @@ export function HistoryView() {
               {history.data?.entries.map((entry) => (
                 <tr key={entry.exportId} data-status={entry.status}>
                   <td>{entry.title}</td>
-                  <td>{entry.archive ? `ZIP of ${entry.formats.map((format) => EXPORT_FORMATS[format].label).join(' + ')}` : EXPORT_FORMATS[entry.format].label}</td>
                   <td>
-                    <span className={`${styles.status} ${styles[entry.status] ?? ''}`}>{STATUS_LABELS[entry.status]}</span>
+                    {entry.archive
+                      ? `ZIP of ${entry.formats.map((format) => EXPORT_FORMATS[format].label).join(' + ')}`
+                      : EXPORT_FORMATS[entry.format].label}
+                  </td>
+                  <td>
+                    <span className={`${styles.status} ${styles[entry.status] ?? ''}`}>
+                      {STATUS_LABELS[entry.status]}
+                    </span>
                     {entry.error && <div className="error-text">{entry.error}</div>}
                   </td>
                   <td className="num">{entry.rows?.toLocaleString('en-US') ?? '—'}</td>
@@ -207,7 +260,12 @@ export function HistoryView() {
                         Download
                       </a>
                     )}
-                    <button type="button" className="chip" disabled={again.isPending} onClick={() => again.mutate({ exportId: entry.exportId })}>
+                    <button
+                      type="button"
+                      className="chip"
+                      disabled={again.isPending}
+                      onClick={() => again.mutate({ exportId: entry.exportId })}
+                    >
                       Export again
                     </button>
                   </td>

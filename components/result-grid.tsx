@@ -59,12 +59,16 @@ export function ResultGrid({ result }: { result: QueryResultPayload }) {
   const [showMore, setShowMore] = useState(false);
   const [scroll, setScroll] = useState({ top: 0, height: 420 });
   const [rowHeight, setRowHeight] = useState(31);
-  const wrap = useRef<HTMLDivElement>(null);
+  const wrap = useRef<HTMLElement>(null);
   const table = useRef<HTMLTableElement>(null);
   // Set by a key that moves the active cell; cleared once that cell has the focus.
   const pendingFocus = useRef(false);
   // "Show 1,000 rows" runs the query again for more rows than the thread stores.
-  const more = useQuery({ ...trpc.chat.previewRows.queryOptions({ queryRunId: result.queryRunId }), enabled: showMore, staleTime: Number.POSITIVE_INFINITY });
+  const more = useQuery({
+    ...trpc.chat.previewRows.queryOptions({ queryRunId: result.queryRunId }),
+    enabled: showMore,
+    staleTime: Number.POSITIVE_INFINITY,
+  });
   const rows = more.data?.rows ?? result.rows;
   const rowCount = rows.length;
   const columnCount = result.columns.length;
@@ -75,12 +79,14 @@ export function ResultGrid({ result }: { result: QueryResultPayload }) {
   const activeRendered = active[0] >= first && active[0] < last;
   const [tabRow, tabColumn] = activeRendered ? active : [first, 0];
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: measured again whenever the rendered rows change
   useEffect(() => {
     // Rows are one line high (cells do not wrap), so one row's height places all of them.
     const measured = table.current?.querySelector('tbody tr:not([data-spacer])')?.getBoundingClientRect().height;
     if (measured && Math.abs(measured - rowHeight) > 0.5) setRowHeight(measured);
   }, [rowCount, rowHeight]);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs again once the rendered window (first) has moved to the active row
   useEffect(() => {
     if (!pendingFocus.current) return;
     const [row, column] = active;
@@ -103,7 +109,11 @@ export function ResultGrid({ result }: { result: QueryResultPayload }) {
     const text = cellText(value);
     const name = result.columns[column]?.name ?? '';
     const copied = await copyText(text);
-    setStatus(copied ? `Copied ${value === null ? 'an empty value (NULL)' : `“${text.length > 60 ? `${text.slice(0, 60)}…` : text}”`} from ${name}, row ${row + 1}.` : 'Your browser did not allow copying; select the text instead.');
+    setStatus(
+      copied
+        ? `Copied ${value === null ? 'an empty value (NULL)' : `“${text.length > 60 ? `${text.slice(0, 60)}…` : text}”`} from ${name}, row ${row + 1}.`
+        : 'Your browser did not allow copying; select the text instead.',
+    );
   }
 
   function onKeyDown(event: KeyboardEvent<HTMLTableElement>) {
@@ -126,7 +136,9 @@ export function ResultGrid({ result }: { result: QueryResultPayload }) {
       setActive(target);
       return;
     }
-    const copyKey = event.key === 'Enter' || ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'c' && !window.getSelection()?.toString());
+    const copyKey =
+      event.key === 'Enter' ||
+      ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'c' && !window.getSelection()?.toString());
     if (copyKey) {
       event.preventDefault();
       void copy(row, column);
@@ -135,17 +147,27 @@ export function ResultGrid({ result }: { result: QueryResultPayload }) {
 
   return (
     <>
-      <div
+      <section
         ref={wrap}
         className={styles.tableWrap}
-        role="region"
         aria-label={`Result of query ${result.position}`}
-        onScroll={(event) => setScroll({ top: event.currentTarget.scrollTop, height: event.currentTarget.clientHeight })}
+        onScroll={(event) =>
+          setScroll({ top: event.currentTarget.scrollTop, height: event.currentTarget.clientHeight })
+        }
       >
-        <table ref={table} role="grid" aria-rowcount={rowCount + 1} aria-colcount={columnCount} aria-describedby={`grid-help-${result.queryRunId}`} onKeyDown={onKeyDown}>
+        <table
+          ref={table}
+          // biome-ignore lint/a11y/noNoninteractiveElementToInteractiveRole: the ARIA grid pattern on a table (arrow keys between cells, one cell in the tab order)
+          role="grid"
+          aria-rowcount={rowCount + 1}
+          aria-colcount={columnCount}
+          aria-describedby={`grid-help-${result.queryRunId}`}
+          onKeyDown={onKeyDown}
+        >
           <thead>
             <tr aria-rowindex={1}>
               {result.columns.map((column, index) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: columns are positional (names can repeat)
                 <th key={index} scope="col" className={column.numeric ? 'num' : undefined}>
                   {column.name}
                 </th>
@@ -160,7 +182,10 @@ export function ResultGrid({ result }: { result: QueryResultPayload }) {
                 </td>
               </tr>
             )}
-            {first > 0 && <tr className={styles.spacer} data-spacer aria-hidden="true" style={{ height: first * rowHeight }} />}
+            {first > 0 && (
+              // biome-ignore lint/a11y/noAriaHiddenOnFocusable: a spacer row has no cell and takes no focus; it only keeps the scroll height
+              <tr className={styles.spacer} data-spacer aria-hidden="true" style={{ height: first * rowHeight }} />
+            )}
             {rows.slice(first, last).map((row, offset) => {
               const rowIndex = first + offset;
               return (
@@ -171,6 +196,7 @@ export function ResultGrid({ result }: { result: QueryResultPayload }) {
                     const text = value === null ? 'NULL' : cellText(value);
                     return (
                       <td
+                        // biome-ignore lint/suspicious/noArrayIndexKey: cells are positional
                         key={index}
                         data-cell={`${rowIndex}:${index}`}
                         tabIndex={rowIndex === tabRow && index === tabColumn ? 0 : -1}
@@ -186,10 +212,18 @@ export function ResultGrid({ result }: { result: QueryResultPayload }) {
                 </tr>
               );
             })}
-            {last < rowCount && <tr className={styles.spacer} data-spacer aria-hidden="true" style={{ height: (rowCount - last) * rowHeight }} />}
+            {last < rowCount && (
+              // biome-ignore lint/a11y/noAriaHiddenOnFocusable: as the spacer above
+              <tr
+                className={styles.spacer}
+                data-spacer
+                aria-hidden="true"
+                style={{ height: (rowCount - last) * rowHeight }}
+              />
+            )}
           </tbody>
         </table>
-      </div>
+      </section>
       <p id={`grid-help-${result.queryRunId}`} className="visually-hidden">
         Arrow keys move between cells; Enter copies the cell.
       </p>
@@ -200,7 +234,9 @@ export function ResultGrid({ result }: { result: QueryResultPayload }) {
         </p>
         {canShowMore && (
           <button type="button" className="link-button" onClick={() => setShowMore(true)} disabled={more.isFetching}>
-            {more.isFetching ? 'Loading…' : `Show ${Math.min(EXTENDED_PREVIEW_ROW_LIMIT, result.totalRows).toLocaleString('en-US')} rows`}
+            {more.isFetching
+              ? 'Loading…'
+              : `Show ${Math.min(EXTENDED_PREVIEW_ROW_LIMIT, result.totalRows).toLocaleString('en-US')} rows`}
           </button>
         )}
         {more.error && <span className="error-text">{more.error.message}</span>}

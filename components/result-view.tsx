@@ -39,7 +39,14 @@ function SaveQuery({ queryRunId, title }: { queryRunId: string; title: string })
     <form className={styles.saveForm} onSubmit={submit} aria-label="Save query">
       <label>
         <span className="visually-hidden">Name for the saved query</span>
-        <input value={name} onChange={(event) => setName(event.target.value)} maxLength={80} autoFocus aria-label="Name for the saved query" />
+        <input
+          value={name}
+          onChange={(event) => setName(event.target.value)}
+          maxLength={80}
+          // biome-ignore lint/a11y/noAutofocus: the field appears because the person just asked to name the query
+          autoFocus
+          aria-label="Name for the saved query"
+        />
       </label>
       <button type="submit" className="chip" disabled={save.isPending}>
         Save
@@ -56,7 +63,15 @@ function SaveQuery({ queryRunId, title }: { queryRunId: string; title: string })
   );
 }
 
-export function ResultView({ result, onAction, busy }: { result: QueryResultPayload; onAction: (label: string, action: ChatAction) => void; busy: boolean }) {
+export function ResultView({
+  result,
+  onAction,
+  busy,
+}: {
+  result: QueryResultPayload;
+  onAction: (label: string, action: ChatAction) => void;
+  busy: boolean;
+}) {
   return (
     <div className={styles.result} data-result>
       <details className={styles.sql}>

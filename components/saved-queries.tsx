@@ -32,7 +32,13 @@ export function SavedQueries({ onAnswered }: SavedQueriesProps) {
               {query.name}
             </span>
             <span className={styles.actions}>
-              <button type="button" className="chip" disabled={runAndExport.isPending} onClick={() => runAndExport.mutate({ id: query.id })} aria-label={`Run & Export ${query.name}`}>
+              <button
+                type="button"
+                className="chip"
+                disabled={runAndExport.isPending}
+                onClick={() => runAndExport.mutate({ id: query.id })}
+                aria-label={`Run & Export ${query.name}`}
+              >
                 Run &amp; Export
               </button>
               <button
@@ -41,7 +47,7 @@ export function SavedQueries({ onAnswered }: SavedQueriesProps) {
                 aria-label={`Rename ${query.name}`}
                 onClick={() => {
                   const name = window.prompt('New name', query.name);
-                  if (name && name.trim() && name.trim() !== query.name) rename.mutate({ id: query.id, name });
+                  if (name?.trim() && name.trim() !== query.name) rename.mutate({ id: query.id, name });
                 }}
               >
                 Rename

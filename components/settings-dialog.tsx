@@ -9,7 +9,10 @@ import styles from './settings-dialog.module.css';
 
 const FORMAT_CHOICES: Array<{ value: ExportFormat | null; label: string }> = [
   { value: null, label: 'Ask each time' },
-  ...(['csv', 'json', 'xlsx'] as const).map((format) => ({ value: format, label: `${EXPORT_FORMATS[format].label} — ${EXPORT_FORMATS[format].useFor}` })),
+  ...(['csv', 'json', 'xlsx'] as const).map((format) => ({
+    value: format,
+    label: `${EXPORT_FORMATS[format].label} — ${EXPORT_FORMATS[format].useFor}`,
+  })),
 ];
 
 /** Export settings: the same record "always use json" edits in the chat. */
@@ -53,7 +56,12 @@ export function SettingsDialog({ open, onClose }: { open: boolean; onClose: () =
               <legend>Default format for “export this”</legend>
               {FORMAT_CHOICES.map((choice) => (
                 <label key={choice.value ?? 'ask'} className={styles.choice}>
-                  <input type="radio" name="defaultFormat" checked={draft.defaultFormat === choice.value} onChange={() => setDraft({ ...draft, defaultFormat: choice.value })} />
+                  <input
+                    type="radio"
+                    name="defaultFormat"
+                    checked={draft.defaultFormat === choice.value}
+                    onChange={() => setDraft({ ...draft, defaultFormat: choice.value })}
+                  />
                   {choice.label}
                 </label>
               ))}
@@ -61,15 +69,30 @@ export function SettingsDialog({ open, onClose }: { open: boolean; onClose: () =
             <fieldset>
               <legend>Files</legend>
               <label className={styles.choice}>
-                <input type="checkbox" name="csvByteOrderMark" checked={draft.csvByteOrderMark} onChange={(event) => setDraft({ ...draft, csvByteOrderMark: event.target.checked })} />
+                <input
+                  type="checkbox"
+                  name="csvByteOrderMark"
+                  checked={draft.csvByteOrderMark}
+                  onChange={(event) => setDraft({ ...draft, csvByteOrderMark: event.target.checked })}
+                />
                 Add a byte-order mark to CSV files (helps Excel read accents)
               </label>
               <label className={styles.choice}>
-                <input type="checkbox" name="neutraliseFormulas" checked={draft.neutraliseFormulas} onChange={(event) => setDraft({ ...draft, neutraliseFormulas: event.target.checked })} />
+                <input
+                  type="checkbox"
+                  name="neutraliseFormulas"
+                  checked={draft.neutraliseFormulas}
+                  onChange={(event) => setDraft({ ...draft, neutraliseFormulas: event.target.checked })}
+                />
                 Protect spreadsheets from formulas in CSV text (recommended)
               </label>
               <label className={styles.choice}>
-                <input type="checkbox" name="includeMetadata" checked={draft.includeMetadata} onChange={(event) => setDraft({ ...draft, includeMetadata: event.target.checked })} />
+                <input
+                  type="checkbox"
+                  name="includeMetadata"
+                  checked={draft.includeMetadata}
+                  onChange={(event) => setDraft({ ...draft, includeMetadata: event.target.checked })}
+                />
                 Include the query and row count in JSON files
               </label>
             </fieldset>

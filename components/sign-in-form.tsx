@@ -34,10 +34,22 @@ export function SignInForm({ demo }: SignInFormProps) {
   return (
     <>
       <div className={styles.tabs} role="tablist" aria-label="Account">
-        <button type="button" role="tab" aria-selected={mode === 'sign-in'} className={mode === 'sign-in' ? `${styles.tab} ${styles.active}` : styles.tab} onClick={() => setMode('sign-in')}>
+        <button
+          type="button"
+          role="tab"
+          aria-selected={mode === 'sign-in'}
+          className={mode === 'sign-in' ? `${styles.tab} ${styles.active}` : styles.tab}
+          onClick={() => setMode('sign-in')}
+        >
           Sign in
         </button>
-        <button type="button" role="tab" aria-selected={mode === 'sign-up'} className={mode === 'sign-up' ? `${styles.tab} ${styles.active}` : styles.tab} onClick={() => setMode('sign-up')}>
+        <button
+          type="button"
+          role="tab"
+          aria-selected={mode === 'sign-up'}
+          className={mode === 'sign-up' ? `${styles.tab} ${styles.active}` : styles.tab}
+          onClick={() => setMode('sign-up')}
+        >
           Create account
         </button>
       </div>
@@ -45,16 +57,37 @@ export function SignInForm({ demo }: SignInFormProps) {
         {mode === 'sign-up' && (
           <label>
             Name
-            <input name="name" autoComplete="name" value={name} onChange={(event) => setName(event.target.value)} required />
+            <input
+              name="name"
+              autoComplete="name"
+              value={name}
+              onChange={(event) => setName(event.target.value)}
+              required
+            />
           </label>
         )}
         <label>
           Email
-          <input name="email" type="email" autoComplete="email" value={email} onChange={(event) => setEmail(event.target.value)} required />
+          <input
+            name="email"
+            type="email"
+            autoComplete="email"
+            value={email}
+            onChange={(event) => setEmail(event.target.value)}
+            required
+          />
         </label>
         <label>
           Password
-          <input name="password" type="password" autoComplete={mode === 'sign-in' ? 'current-password' : 'new-password'} value={password} onChange={(event) => setPassword(event.target.value)} required minLength={8} />
+          <input
+            name="password"
+            type="password"
+            autoComplete={mode === 'sign-in' ? 'current-password' : 'new-password'}
+            value={password}
+            onChange={(event) => setPassword(event.target.value)}
+            required
+            minLength={8}
+          />
         </label>
         {active.error && (
           <p className="form-error" role="alert">

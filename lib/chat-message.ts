@@ -31,7 +31,9 @@ export const exportPayloadSchema = z.object({
   /** "file": a job prepares it with progress, then it downloads; "stream": it downloads at once. */
   delivery: z.enum(['stream', 'file']).default('stream'),
   downloadUrl: z.string(),
-  files: z.array(z.object({ queryRunId: z.string(), position: z.number().int(), title: z.string(), rowCount: z.number().int() })),
+  files: z.array(
+    z.object({ queryRunId: z.string(), position: z.number().int(), title: z.string(), rowCount: z.number().int() }),
+  ),
 });
 
 /** A question with one chip per answer. */
@@ -41,7 +43,12 @@ export const choicePayloadSchema = z.object({
 });
 
 /** What an assistant message carries besides its text. Stored as JSON, validated on read. */
-export const messagePayloadSchema = z.discriminatedUnion('kind', [queryResultPayloadSchema, errorPayloadSchema, exportPayloadSchema, choicePayloadSchema]);
+export const messagePayloadSchema = z.discriminatedUnion('kind', [
+  queryResultPayloadSchema,
+  errorPayloadSchema,
+  exportPayloadSchema,
+  choicePayloadSchema,
+]);
 export type MessagePayload = z.infer<typeof messagePayloadSchema>;
 export type QueryResultPayload = z.infer<typeof queryResultPayloadSchema>;
 export type ExportPayload = z.infer<typeof exportPayloadSchema>;

@@ -2,7 +2,10 @@ import { z } from 'zod';
 
 export const credentialsSchema = z.object({
   email: z.string().trim().toLowerCase().pipe(z.email('Enter a valid email address.')).pipe(z.string().max(254)),
-  password: z.string().min(8, 'Passwords have at least 8 characters.').max(200, 'Passwords have at most 200 characters.'),
+  password: z
+    .string()
+    .min(8, 'Passwords have at least 8 characters.')
+    .max(200, 'Passwords have at most 200 characters.'),
 });
 export type Credentials = z.infer<typeof credentialsSchema>;
 

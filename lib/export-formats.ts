@@ -5,10 +5,23 @@
 export const EXPORT_FORMAT_NAMES = ['csv', 'json', 'xlsx'] as const;
 export type ExportFormat = (typeof EXPORT_FORMAT_NAMES)[number];
 
-export const EXPORT_FORMATS: Record<ExportFormat, { label: string; extension: string; contentType: string; useFor: string }> = {
+export const EXPORT_FORMATS: Record<
+  ExportFormat,
+  { label: string; extension: string; contentType: string; useFor: string }
+> = {
   csv: { label: 'CSV', extension: 'csv', contentType: 'text/csv; charset=utf-8', useFor: 'opens in any spreadsheet' },
-  json: { label: 'JSON', extension: 'json', contentType: 'application/json; charset=utf-8', useFor: 'for code and APIs' },
-  xlsx: { label: 'Excel', extension: 'xlsx', contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', useFor: 'a typed Excel workbook' },
+  json: {
+    label: 'JSON',
+    extension: 'json',
+    contentType: 'application/json; charset=utf-8',
+    useFor: 'for code and APIs',
+  },
+  xlsx: {
+    label: 'Excel',
+    extension: 'xlsx',
+    contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    useFor: 'a typed Excel workbook',
+  },
 };
 
 /** Where the browser downloads a query run's full result directly (the suggested chips). */

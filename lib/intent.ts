@@ -5,7 +5,9 @@ import { exportFormatSchema } from './export-request';
 // path or the fallback parser produced it. The tool definitions sent to the model are derived from
 // the argument schemas below, so the model, the parser and the chat service share one definition.
 
-export const intentFormatSchema = exportFormatSchema.describe('csv for spreadsheets, json for code and APIs, xlsx for Excel');
+export const intentFormatSchema = exportFormatSchema.describe(
+  'csv for spreadsheets, json for code and APIs, xlsx for Excel',
+);
 export type IntentFormat = z.infer<typeof intentFormatSchema>;
 
 export const intentKindSchema = z.enum(['export', 'set_default_format', 'cancel', 'other']);
@@ -29,8 +31,14 @@ export const CONFIDENCE_THRESHOLD = 0.6;
 // Tool arguments (OpenAI function calling). Nullable rather than optional: strict tool schemas need
 // every property listed.
 export const exportResultsArgsSchema = z.object({
-  format: intentFormatSchema.nullable().describe('The format the user asked for, or null when they did not say (the app then uses their default or asks).'),
-  target: intentTargetSchema.describe('latest: this/that/it/the last query; previous: the one before; nth: query number N of this chat; all: every query of the chat as one ZIP.'),
+  format: intentFormatSchema
+    .nullable()
+    .describe(
+      'The format the user asked for, or null when they did not say (the app then uses their default or asks).',
+    ),
+  target: intentTargetSchema.describe(
+    'latest: this/that/it/the last query; previous: the one before; nth: query number N of this chat; all: every query of the chat as one ZIP.',
+  ),
   nth: z.number().int().positive().nullable().describe('1-based query number when target is nth, else null.'),
 });
 export type ExportResultsArgs = z.infer<typeof exportResultsArgsSchema>;
@@ -44,6 +52,11 @@ export const askClarificationArgsSchema = z.object({
 /** A query to run on the data source: what the run_query tool and typed SQL both produce. */
 export const querySpecSchema = z.object({
   sql: z.string().min(1).max(20_000).describe('One read-only SELECT or WITH statement in the data source dialect.'),
-  title: z.string().min(1).max(80).nullable().describe('A short human title for the result, e.g. "Orders over $500 last month".'),
+  title: z
+    .string()
+    .min(1)
+    .max(80)
+    .nullable()
+    .describe('A short human title for the result, e.g. "Orders over $500 last month".'),
 });
 export type QuerySpec = z.infer<typeof querySpecSchema>;

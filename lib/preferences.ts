@@ -14,7 +14,14 @@ export const preferencesSchema = z.object({
 });
 export type Preferences = z.infer<typeof preferencesSchema>;
 
-export const preferencesUpdateSchema = preferencesSchema.partial().refine((patch) => Object.keys(patch).length > 0, 'Change at least one setting.');
+export const preferencesUpdateSchema = preferencesSchema
+  .partial()
+  .refine((patch) => Object.keys(patch).length > 0, 'Change at least one setting.');
 export type PreferencesUpdate = z.infer<typeof preferencesUpdateSchema>;
 
-export const DEFAULT_PREFERENCES: Preferences = { defaultFormat: null, csvByteOrderMark: false, includeMetadata: false, neutraliseFormulas: true };
+export const DEFAULT_PREFERENCES: Preferences = {
+  defaultFormat: null,
+  csvByteOrderMark: false,
+  includeMetadata: false,
+  neutraliseFormulas: true,
+};

@@ -23,7 +23,14 @@ writeFileSync(postgresSchemaPath, postgresSchema);
 
 const require = createRequire(import.meta.url);
 const prismaCli = require.resolve('prisma/build/index.js');
-const env = { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? prismaCli, PRISMA_HIDE_UPDATE_MESSAGE: '1' };
+const env = {
+  ...process.env,
+  PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? prismaCli,
+  PRISMA_HIDE_UPDATE_MESSAGE: '1',
+};
 for (const schemaPath of [join(prismaDir, 'schema.prisma'), postgresSchemaPath]) {
-  execFileSync(process.execPath, [prismaCli, 'generate', '--schema', schemaPath], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  execFileSync(process.execPath, [prismaCli, 'generate', '--schema', schemaPath], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env,
+  });
 }

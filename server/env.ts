@@ -10,9 +10,16 @@ const envSchema = z.object({
   DATA_DATABASE_URL: z.string().min(1).optional(),
   QUERY_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   // Largest value one export may hold in memory (bytes); a larger one stops the export with a sentence.
-  EXPORT_MAX_CELL_BYTES: z.coerce.number().int().positive().default(16 * 1024 * 1024),
+  EXPORT_MAX_CELL_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(16 * 1024 * 1024),
   // PostgreSQL data source: "true" accepts a superuser or otherwise privileged role (refused at start otherwise).
-  DATA_SOURCE_ALLOW_PRIVILEGED: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
+  DATA_SOURCE_ALLOW_PRIVILEGED: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
   DEMO_EVENTS: z.coerce.number().int().nonnegative().default(20_000),
   EXPORT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(10),
   // Above this many rows an export becomes a job with progress; below, it streams straight down.
@@ -21,7 +28,10 @@ const envSchema = z.object({
   EXPORT_FILE_TTL_MINUTES: z.coerce.number().positive().default(60),
   // On PostgreSQL: whether web processes also work the export queue ("false" when `npm run worker`
   // processes do all the work).
-  EXPORT_WORK_IN_WEB: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
+  EXPORT_WORK_IN_WEB: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((value) => value === 'true'),
   // Where finished export files are kept (default: <data dir>/exports).
   EXPORT_STORAGE_DIR: z.string().min(1).optional(),
   OPENAI_API_KEY: z.string().optional(),
@@ -29,7 +39,10 @@ const envSchema = z.object({
   OPENAI_MODEL: z.string().default('gpt-4o-mini'),
   OPENAI_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
   // Some OpenAI-compatible servers cannot stream; "false" asks for one JSON answer instead.
-  OPENAI_STREAM: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
+  OPENAI_STREAM: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((value) => value === 'true'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 });
 
@@ -56,7 +69,9 @@ export function getEnv(): Env {
     dataDir,
     databaseUrl: parsed.data.DATABASE_URL ?? `file:${path.join(dataDir, 'app.db')}`,
     dataDatabaseUrl: parsed.data.DATA_DATABASE_URL ?? `file:${path.join(dataDir, 'demo.db')}`,
-    exportStorageDir: path.resolve(/* turbopackIgnore: true */ parsed.data.EXPORT_STORAGE_DIR ?? path.join(dataDir, 'exports')),
+    exportStorageDir: path.resolve(
+      /* turbopackIgnore: true */ parsed.data.EXPORT_STORAGE_DIR ?? path.join(dataDir, 'exports'),
+    ),
   };
   return cached;
 }

@@ -15,7 +15,11 @@ export class AskportError extends Error {
   constructor(message: string) {
     super(message);
     const brands: string[] = [];
-    for (let type: unknown = new.target; typeof type === 'function' && type !== Error; type = Object.getPrototypeOf(type)) {
+    for (
+      let type: unknown = new.target;
+      typeof type === 'function' && type !== Error;
+      type = Object.getPrototypeOf(type)
+    ) {
       if (Object.hasOwn(type, 'brand')) brands.push((type as typeof AskportError).brand);
     }
     Object.defineProperty(this, BRANDS, { value: brands });
@@ -24,6 +28,7 @@ export class AskportError extends Error {
 
   static [Symbol.hasInstance](value: unknown): boolean {
     const brands = value instanceof Error ? (value as Branded)[BRANDS] : undefined;
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` asked about, often a subclass
     return Array.isArray(brands) && brands.includes(this.brand);
   }
 }
@@ -56,7 +61,10 @@ export class UnauthenticatedError extends UserFacingError {
 /** Too many requests in a short time: HTTP 429 with Retry-After. */
 export class RateLimitedError extends UserFacingError {
   static readonly brand: string = 'RateLimitedError';
-  constructor(readonly retryAfterSeconds: number, message: string) {
+  constructor(
+    readonly retryAfterSeconds: number,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -18,7 +18,13 @@ export interface AppServices {
 
 export function jobOptionsFromEnv(): ExportJobOptions {
   const env = getEnv();
-  return { maxRunningPerUser: env.EXPORT_MAX_RUNNING_PER_USER, maxRunning: 4, fileTtlMs: env.EXPORT_FILE_TTL_MINUTES * 60_000, progressIntervalMs: 1_000, cleanupIntervalMs: 60_000 };
+  return {
+    maxRunningPerUser: env.EXPORT_MAX_RUNNING_PER_USER,
+    maxRunning: 4,
+    fileTtlMs: env.EXPORT_FILE_TTL_MINUTES * 60_000,
+    progressIntervalMs: 1_000,
+    cleanupIntervalMs: 60_000,
+  };
 }
 
 /** How export jobs run: in this process (embedded default) or through pg-boss on PostgreSQL. */
@@ -28,18 +34,27 @@ export type JobRunner = { kind: 'in-process' } | { kind: 'pg-boss'; connectionSt
  * Wires the services together; the job runner needs the others, so it is added last. pg-boss loads
  * only when it is used (it and its driver cost the embedded default memory for nothing).
  */
-export async function assembleServices(parts: { db: AppDb; dataSource: DataSource; storage: ExportStorage }, jobOptions: ExportJobOptions, runner: JobRunner = { kind: 'in-process' }): Promise<AppServices> {
+export async function assembleServices(
+  parts: { db: AppDb; dataSource: DataSource; storage: ExportStorage },
+  jobOptions: ExportJobOptions,
+  runner: JobRunner = { kind: 'in-process' },
+): Promise<AppServices> {
   // Every process that runs exports (web or worker) assembles its services here first.
   limitHeapGrowth();
   const services = { ...parts } as AppServices;
-  services.jobs = runner.kind === 'pg-boss' ? (await import('./jobs/pg-boss-jobs')).createPgBossExportJobs(services, jobOptions, runner) : createInProcessExportJobs(services, jobOptions);
+  services.jobs =
+    runner.kind === 'pg-boss'
+      ? (await import('./jobs/pg-boss-jobs')).createPgBossExportJobs(services, jobOptions, runner)
+      : createInProcessExportJobs(services, jobOptions);
   return services;
 }
 
 /** The runner the configuration asks for: pg-boss when the app database is PostgreSQL. */
 export function jobRunnerFromEnv(work = getEnv().EXPORT_WORK_IN_WEB): JobRunner {
   const env = getEnv();
-  return isPostgresUrl(env.databaseUrl) ? { kind: 'pg-boss', connectionString: env.databaseUrl, work } : { kind: 'in-process' };
+  return isPostgresUrl(env.databaseUrl)
+    ? { kind: 'pg-boss', connectionString: env.databaseUrl, work }
+    : { kind: 'in-process' };
 }
 
 /** True on the embedded default (SQLite app database): a demo account and demo data exist. */
@@ -60,7 +75,11 @@ export function getAppServices(): Promise<AppServices> {
   holder.askportServices ??= (async () => {
     const db = await getAppDb();
     await prepareInstall(db);
-    return assembleServices({ db, dataSource: getDataSource(), storage: createLocalDiskStorage(getEnv().exportStorageDir) }, jobOptionsFromEnv(), jobRunnerFromEnv());
+    return assembleServices(
+      { db, dataSource: getDataSource(), storage: createLocalDiskStorage(getEnv().exportStorageDir) },
+      jobOptionsFromEnv(),
+      jobRunnerFromEnv(),
+    );
   })().catch((error: unknown) => {
     holder.askportServices = undefined;
     throw error;

@@ -14,7 +14,10 @@ export default async function SignInPage() {
     <main className={auth.page}>
       <div className={auth.card}>
         <div className="brand">
-          <span className="brand-mark" aria-hidden="true">⇪</span> Askport
+          <span className="brand-mark" aria-hidden="true">
+            ⇪
+          </span>{' '}
+          Askport
         </div>
         <p className={auth.tagline}>Ask your data a question. Take the answer with you.</p>
         <SignInForm demo={demo} />

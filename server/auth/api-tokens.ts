@@ -21,7 +21,7 @@ export async function createApiToken(db: AppDb, userId: string, name: string): P
 export async function userForAuthorizationHeader(db: AppDb, header: string | null): Promise<SessionUser | null> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
   const token = match?.[1];
-  if (!token || !token.startsWith(PREFIX) || token.length > 100) return null;
+  if (!token?.startsWith(PREFIX) || token.length > 100) return null;
   const found = await db.apiToken.findUnique({ where: { tokenHash: hashToken(token) }, include: { user: true } });
   if (!found) return null;
   await db.apiToken.update({ where: { id: found.id }, data: { lastUsedAt: new Date() } }).catch(() => undefined);
@@ -32,6 +32,12 @@ export async function userForAuthorizationHeader(db: AppDb, header: string | nul
 export async function ensureUserForEmail(db: AppDb, email: string): Promise<{ id: string; created: boolean }> {
   const existing = await db.user.findUnique({ where: { email } });
   if (existing) return { id: existing.id, created: false };
-  const user = await db.user.create({ data: { email, name: email.split('@')[0] ?? email, passwordHash: await hashPassword(randomBytes(24).toString('base64url')) } });
+  const user = await db.user.create({
+    data: {
+      email,
+      name: email.split('@')[0] ?? email,
+      passwordHash: await hashPassword(randomBytes(24).toString('base64url')),
+    },
+  });
   return { id: user.id, created: true };
 }

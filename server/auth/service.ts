@@ -33,7 +33,9 @@ function publicUser(user: User): SessionUser {
 export async function signUp(db: AppDb, input: SignUp): Promise<IssuedSession> {
   const existing = await db.user.findUnique({ where: { email: input.email } });
   if (existing) throw new InvalidRequestError('An account with this email already exists. Sign in instead.');
-  const user = await db.user.create({ data: { email: input.email, name: input.name, passwordHash: await hashPassword(input.password) } });
+  const user = await db.user.create({
+    data: { email: input.email, name: input.name, passwordHash: await hashPassword(input.password) },
+  });
   return issueSession(db, publicUser(user));
 }
 
@@ -87,7 +89,13 @@ export async function ensureDemoUser(db: AppDb): Promise<void> {
   const existing = await db.user.findUnique({ where: { email: DEMO_ACCOUNT.email } });
   if (existing) return;
   await db.user
-    .create({ data: { email: DEMO_ACCOUNT.email, name: DEMO_ACCOUNT.name, passwordHash: await hashPassword(DEMO_ACCOUNT.password) } })
+    .create({
+      data: {
+        email: DEMO_ACCOUNT.email,
+        name: DEMO_ACCOUNT.name,
+        passwordHash: await hashPassword(DEMO_ACCOUNT.password),
+      },
+    })
     .catch(async (error: unknown) => {
       // Another process created it at the same moment: fine.
       if (!(await db.user.findUnique({ where: { email: DEMO_ACCOUNT.email } }))) throw error;

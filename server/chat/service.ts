@@ -1,5 +1,10 @@
 import type { ChatAction, ChatActionRequest, ChatOption } from '@/lib/chat-action';
-import { messagePayloadSchema, type MessagePayload, type QueryResultPayload, type SendMessageInput } from '@/lib/chat-message';
+import {
+  messagePayloadSchema,
+  type MessagePayload,
+  type QueryResultPayload,
+  type SendMessageInput,
+} from '@/lib/chat-message';
 import { EXPORT_FORMATS, exportDownloadPath, type ExportFormat } from '@/lib/export-request';
 import { CONFIDENCE_THRESHOLD, type Intent, type QuerySpec } from '@/lib/intent';
 import { EXTENDED_PREVIEW_ROW_LIMIT, PREVIEW_CELL_CHARS, PREVIEW_MAX_BYTES } from '@/lib/limits';
@@ -33,7 +38,13 @@ interface Reply {
 
 /** Turns a message into an action: the seam where the OpenAI router plugs in. `onText` receives the
  * model's words as they stream, for the browser to show while the answer forms. */
-export type MessageRouter = (app: AppServices, user: SessionUser, chat: Chat, text: string, onText?: (delta: string) => void) => Promise<Routed>;
+export type MessageRouter = (
+  app: AppServices,
+  user: SessionUser,
+  chat: Chat,
+  text: string,
+  onText?: (delta: string) => void,
+) => Promise<Routed>;
 
 export const parserRouter: MessageRouter = async (app, _user, _chat, text) => ({
   action: routeWithParser(text, await allowedTables(app.dataSource)),
@@ -47,11 +58,22 @@ function toView(message: Message): ChatMessageView {
     const parsed = messagePayloadSchema.safeParse(JSON.parse(message.payload));
     payload = parsed.success ? parsed.data : null;
   }
-  return { id: message.id, role: message.role === 'user' ? 'user' : 'assistant', content: message.content, payload, createdAt: message.createdAt };
+  return {
+    id: message.id,
+    role: message.role === 'user' ? 'user' : 'assistant',
+    content: message.content,
+    payload,
+    createdAt: message.createdAt,
+  };
 }
 
 export async function listChats(app: AppServices, user: SessionUser) {
-  return app.db.chat.findMany({ where: { userId: user.id }, orderBy: { updatedAt: 'desc' }, take: 100, select: { id: true, title: true, updatedAt: true } });
+  return app.db.chat.findMany({
+    where: { userId: user.id },
+    orderBy: { updatedAt: 'desc' },
+    take: 100,
+    select: { id: true, title: true, updatedAt: true },
+  });
 }
 
 async function requireChat(app: AppServices, user: SessionUser, chatId: string): Promise<Chat> {
@@ -73,18 +95,37 @@ function chatTitle(text: string): string {
 
 const rowsText = (count: number) => `${count.toLocaleString('en-US')} ${count === 1 ? 'row' : 'rows'}`;
 
-async function saveExchange(app: AppServices, chat: Chat, userText: string, reply: Reply): Promise<{ chatId: string; messages: ChatMessageView[] }> {
+async function saveExchange(
+  app: AppServices,
+  chat: Chat,
+  userText: string,
+  reply: Reply,
+): Promise<{ chatId: string; messages: ChatMessageView[] }> {
   const userMessage = await app.db.message.create({ data: { chatId: chat.id, role: 'user', content: userText } });
   const assistantMessage = await app.db.message.create({
-    data: { chatId: chat.id, role: 'assistant', content: reply.content, payload: reply.payload ? JSON.stringify(reply.payload) : null, queryRunId: reply.queryRunId ?? null },
+    data: {
+      chatId: chat.id,
+      role: 'assistant',
+      content: reply.content,
+      payload: reply.payload ? JSON.stringify(reply.payload) : null,
+      queryRunId: reply.queryRunId ?? null,
+    },
   });
   await app.db.chat.update({ where: { id: chat.id }, data: { updatedAt: new Date() } });
   return { chatId: chat.id, messages: [toView(userMessage), toView(assistantMessage)] };
 }
 
 /** Stores the user's message, answers it, stores the answer. Refusals become the answer's text. */
-export async function sendMessage(app: AppServices, user: SessionUser, input: SendMessageInput, router: MessageRouter = parserRouter, onText?: (delta: string) => void): Promise<{ chatId: string; messages: ChatMessageView[] }> {
-  const chat = input.chatId ? await requireChat(app, user, input.chatId) : await app.db.chat.create({ data: { userId: user.id, title: chatTitle(input.text) } });
+export async function sendMessage(
+  app: AppServices,
+  user: SessionUser,
+  input: SendMessageInput,
+  router: MessageRouter = parserRouter,
+  onText?: (delta: string) => void,
+): Promise<{ chatId: string; messages: ChatMessageView[] }> {
+  const chat = input.chatId
+    ? await requireChat(app, user, input.chatId)
+    : await app.db.chat.create({ data: { userId: user.id, title: chatTitle(input.text) } });
   const routed = await router(app, user, chat, input.text, onText);
   let reply: Reply;
   try {
@@ -98,7 +139,12 @@ export async function sendMessage(app: AppServices, user: SessionUser, input: Se
 }
 
 /** A chip was clicked: the same outcome as typing it, but structured and checked. */
-export async function performAction(app: AppServices, user: SessionUser, request: ChatActionRequest, router: MessageRouter = parserRouter) {
+export async function performAction(
+  app: AppServices,
+  user: SessionUser,
+  request: ChatActionRequest,
+  router: MessageRouter = parserRouter,
+) {
   const chat = await requireChat(app, user, request.chatId);
   const action: ChatAction = request.action;
   if (action.kind === 'send') return sendMessage(app, user, { chatId: chat.id, text: action.text }, router);
@@ -110,7 +156,8 @@ export async function performAction(app: AppServices, user: SessionUser, request
       const ids = [...new Set(action.queryRunIds)];
       const runs = await app.db.queryRun.findMany({ where: { id: { in: ids }, userId: user.id } });
       // All of them the user's, or none: one foreign id refuses the whole request.
-      if (runs.length !== ids.length) throw new NotFoundError(ids.length === 1 ? 'That query result' : 'One of those query results');
+      if (runs.length !== ids.length)
+        throw new NotFoundError(ids.length === 1 ? 'That query result' : 'One of those query results');
       const ordered = ids.map((id) => runs.find((run) => run.id === id)!);
       if (action.rememberFormat) await saveDefaultFormat(app, user, action.format);
       const memberFormats = action.eachOwnFormat ? await ownFormats(app, user.id, ids) : undefined;
@@ -142,18 +189,26 @@ async function answer(app: AppServices, user: SessionUser, chat: Chat, routed: R
 /** "save this as weekly revenue": the chat's latest result, under that name. */
 async function saveLatestResult(app: AppServices, user: SessionUser, chat: Chat, rawName: string): Promise<Reply> {
   const name = savedQueryNameSchema.safeParse(rawName);
-  if (!name.success) return { content: name.error.issues[0]?.message ?? 'That name does not work.', payload: { kind: 'error' } };
+  if (!name.success)
+    return { content: name.error.issues[0]?.message ?? 'That name does not work.', payload: { kind: 'error' } };
   const latest = await app.db.queryRun.findFirst({ where: { chatId: chat.id }, orderBy: { position: 'desc' } });
   if (!latest) return { content: 'There is no result in this chat to save yet: run a query first.', payload: null };
   await saveQueryRun(app.db, user, latest.id, name.data);
-  return { content: `Saved "${latest.title}" as "${name.data}". Find it under Saved queries, where Run & Export runs it again and downloads it.`, payload: null };
+  return {
+    content: `Saved "${latest.title}" as "${name.data}". Find it under Saved queries, where Run & Export runs it again and downloads it.`,
+    payload: null,
+  };
 }
 
 /**
  * Run & Export: runs a saved query in a new chat and downloads it in the default format with no
  * prompt; without a default, asks once with chips that can also remember the choice.
  */
-export async function runAndExportSavedQuery(app: AppServices, user: SessionUser, savedQueryId: string): Promise<{ chatId: string; messages: ChatMessageView[] }> {
+export async function runAndExportSavedQuery(
+  app: AppServices,
+  user: SessionUser,
+  savedQueryId: string,
+): Promise<{ chatId: string; messages: ChatMessageView[] }> {
   const saved = await findSavedQuery(app.db, user, savedQueryId);
   const chat = await app.db.chat.create({ data: { userId: user.id, title: saved.name } });
   let result: Reply;
@@ -166,16 +221,37 @@ export async function runAndExportSavedQuery(app: AppServices, user: SessionUser
       ? await startExport(app, user, chat, [run], defaultFormat, false, true)
       : choice('Which format? Choose one of the "always" chips to use it from now on.', [
           ...formatOptions([run], false),
-          ...(['csv', 'json', 'xlsx'] as const).map((format) => ({ label: `Always ${EXPORT_FORMATS[format].label}`, description: `and use ${EXPORT_FORMATS[format].label} from now on`, action: { kind: 'export' as const, queryRunIds: [run.id], format, archive: false, rememberFormat: true, eachOwnFormat: false } })),
+          ...(['csv', 'json', 'xlsx'] as const).map((format) => ({
+            label: `Always ${EXPORT_FORMATS[format].label}`,
+            description: `and use ${EXPORT_FORMATS[format].label} from now on`,
+            action: {
+              kind: 'export' as const,
+              queryRunIds: [run.id],
+              format,
+              archive: false,
+              rememberFormat: true,
+              eachOwnFormat: false,
+            },
+          })),
         ]);
   } catch (error) {
     if (!(error instanceof UserFacingError)) throw error;
     result = { content: error.message, payload: { kind: 'error' } };
   }
-  const userMessage = await app.db.message.create({ data: { chatId: chat.id, role: 'user', content: `Run & Export: ${saved.name}` } });
+  const userMessage = await app.db.message.create({
+    data: { chatId: chat.id, role: 'user', content: `Run & Export: ${saved.name}` },
+  });
   const messages = [toView(userMessage)];
   for (const reply of exported ? [result, exported] : [result]) {
-    const stored = await app.db.message.create({ data: { chatId: chat.id, role: 'assistant', content: reply.content, payload: reply.payload ? JSON.stringify(reply.payload) : null, queryRunId: reply.queryRunId ?? null } });
+    const stored = await app.db.message.create({
+      data: {
+        chatId: chat.id,
+        role: 'assistant',
+        content: reply.content,
+        payload: reply.payload ? JSON.stringify(reply.payload) : null,
+        queryRunId: reply.queryRunId ?? null,
+      },
+    });
     messages.push(toView(stored));
   }
   return { chatId: chat.id, messages };
@@ -185,8 +261,21 @@ async function runQuery(app: AppServices, user: SessionUser, chat: Chat, query: 
   const { guarded, preview } = await runPreview(app.dataSource, query.sql);
   const title = query.title ?? (guarded.tables.join(', ') || 'query');
   const run = await app.db.$transaction(async (tx) => {
-    const last = await tx.queryRun.findFirst({ where: { chatId: chat.id }, orderBy: { position: 'desc' }, select: { position: true } });
-    return tx.queryRun.create({ data: { chatId: chat.id, userId: user.id, position: (last?.position ?? 0) + 1, sql: guarded.sql, title, rowCount: preview.totalRows } });
+    const last = await tx.queryRun.findFirst({
+      where: { chatId: chat.id },
+      orderBy: { position: 'desc' },
+      select: { position: true },
+    });
+    return tx.queryRun.create({
+      data: {
+        chatId: chat.id,
+        userId: user.id,
+        position: (last?.position ?? 0) + 1,
+        sql: guarded.sql,
+        title,
+        rowCount: preview.totalRows,
+      },
+    });
   });
   const shown = preview.rows.length;
   const counted =
@@ -195,7 +284,10 @@ async function runQuery(app: AppServices, user: SessionUser, chat: Chat, query: 
       : shown < preview.totalRows
         ? `${preview.totalRows.toLocaleString('en-US')} rows. Showing the first ${shown}${preview.bytesLimited ? ` (the chat holds up to ${PREVIEW_MAX_BYTES / 1024} KB of a result)` : ''}.`
         : `${rowsText(preview.totalRows)}.`;
-  const cut = preview.cutCells > 0 ? ` ${preview.cutCells === 1 ? 'One long value is cut to its' : `${preview.cutCells.toLocaleString('en-US')} long values are cut to their`} first ${PREVIEW_CELL_CHARS} characters here; an export carries every value whole.` : '';
+  const cut =
+    preview.cutCells > 0
+      ? ` ${preview.cutCells === 1 ? 'One long value is cut to its' : `${preview.cutCells.toLocaleString('en-US')} long values are cut to their`} first ${PREVIEW_CELL_CHARS} characters here; an export carries every value whole.`
+      : '';
   return {
     content: counted + cut,
     payload: {
@@ -215,11 +307,24 @@ async function runQuery(app: AppServices, user: SessionUser, chat: Chat, query: 
 async function answerIntent(app: AppServices, user: SessionUser, chat: Chat, intent: Intent): Promise<Reply> {
   if (intent.intent === 'cancel') {
     const cancelled = abortChatExports(user.id, chat.id).length + (await app.jobs.cancelChat(user.id, chat.id));
-    return { content: cancelled > 0 ? `Cancelled ${cancelled === 1 ? 'the export' : `${cancelled} exports`}.` : 'Nothing is exporting in this chat right now.', payload: null };
+    return {
+      content:
+        cancelled > 0
+          ? `Cancelled ${cancelled === 1 ? 'the export' : `${cancelled} exports`}.`
+          : 'Nothing is exporting in this chat right now.',
+      payload: null,
+    };
   }
   if (intent.intent === 'set_default_format') {
     if (intent.format) return setDefaultFormat(app, user, intent.format);
-    return choice('Which format should I use by default?', (['csv', 'json', 'xlsx'] as const).map((format) => ({ label: EXPORT_FORMATS[format].label, description: EXPORT_FORMATS[format].useFor, action: { kind: 'set_default_format', format } })));
+    return choice(
+      'Which format should I use by default?',
+      (['csv', 'json', 'xlsx'] as const).map((format) => ({
+        label: EXPORT_FORMATS[format].label,
+        description: EXPORT_FORMATS[format].useFor,
+        action: { kind: 'set_default_format', format },
+      })),
+    );
   }
   if (intent.intent !== 'export') return { content: 'I did not catch that.', payload: null };
   return answerExport(app, user, chat, intent);
@@ -237,7 +342,11 @@ function formatOptions(runs: QueryRun[], archive: boolean): ChatOption[] {
     action: { kind: 'export', queryRunIds, format, archive, rememberFormat: false, eachOwnFormat: false },
   }));
   if (archive) {
-    options.push({ label: 'Each its own', description: 'each query in the format it was last exported in', action: { kind: 'export', queryRunIds, format: 'csv', archive, rememberFormat: false, eachOwnFormat: true } });
+    options.push({
+      label: 'Each its own',
+      description: 'each query in the format it was last exported in',
+      action: { kind: 'export', queryRunIds, format: 'csv', archive, rememberFormat: false, eachOwnFormat: true },
+    });
   }
   return options;
 }
@@ -250,11 +359,20 @@ async function answerExport(app: AppServices, user: SessionUser, chat: Chat, int
   const runs = await app.db.queryRun.findMany({ where: { chatId: chat.id }, orderBy: { position: 'asc' } });
   if (runs.length === 0) {
     // "export my last result" in a new chat: the user's most recent query from any chat, named.
-    const recent = await app.db.queryRun.findFirst({ where: { userId: user.id }, orderBy: { createdAt: 'desc' }, include: { chat: { select: { title: true } } } });
-    if (!recent) return { content: 'There is nothing to export yet: run a query first, for example "show orders".', payload: null };
+    const recent = await app.db.queryRun.findFirst({
+      where: { userId: user.id },
+      orderBy: { createdAt: 'desc' },
+      include: { chat: { select: { title: true } } },
+    });
+    if (!recent)
+      return {
+        content: 'There is nothing to export yet: run a query first, for example "show orders".',
+        payload: null,
+      };
     const which = `This chat has no results yet, so I used your most recent query: "${recent.title}" (${rowsText(recent.rowCount)}, in "${recent.chat.title}").`;
     const { format, fromDefault } = await resolveFormat(app, user, intent);
-    if (!format || intent.confidence < CONFIDENCE_THRESHOLD) return choice(`${which} Which format would you like?`, formatOptions([recent], false));
+    if (!format || intent.confidence < CONFIDENCE_THRESHOLD)
+      return choice(`${which} Which format would you like?`, formatOptions([recent], false));
     const started = await startExport(app, user, chat, [recent], format, false, fromDefault);
     return { ...started, content: `${which} ${started.content}` };
   }
@@ -262,7 +380,11 @@ async function answerExport(app: AppServices, user: SessionUser, chat: Chat, int
   let selected: QueryRun[];
   if (intent.target === 'all') selected = runs;
   else if (intent.target === 'previous') {
-    if (runs.length < 2) return choice(`This chat has only one result: ${describeRuns(runs)}. Export that one?`, formatOptions(runs, false));
+    if (runs.length < 2)
+      return choice(
+        `This chat has only one result: ${describeRuns(runs)}. Export that one?`,
+        formatOptions(runs, false),
+      );
     selected = [runs[runs.length - 2]!];
   } else if (intent.target === 'nth') {
     const run = runs.find((candidate) => candidate.position === intent.nth);
@@ -270,7 +392,14 @@ async function answerExport(app: AppServices, user: SessionUser, chat: Chat, int
       const count = runs.length;
       return choice(
         `This chat has ${count === 1 ? 'one query' : `${count} queries`}, so there is no query ${intent.nth}: ${describeRuns(runs)}. Which one?`,
-        runs.slice(-6).map((candidate) => ({ label: `Query ${candidate.position} · ${candidate.title}`, description: rowsText(candidate.rowCount), action: { kind: 'send', text: `export query ${candidate.position}${intent.format ? ` as ${intent.format}` : ''}` } })),
+        runs.slice(-6).map((candidate) => ({
+          label: `Query ${candidate.position} · ${candidate.title}`,
+          description: rowsText(candidate.rowCount),
+          action: {
+            kind: 'send',
+            text: `export query ${candidate.position}${intent.format ? ` as ${intent.format}` : ''}`,
+          },
+        })),
       );
     }
     selected = [run];
@@ -278,56 +407,136 @@ async function answerExport(app: AppServices, user: SessionUser, chat: Chat, int
 
   const archive = intent.target === 'all';
   const { format, fromDefault } = await resolveFormat(app, user, intent);
-  if (!format) return choice(archive ? `Which format for the ${selected.length} files in the ZIP?` : 'Which format would you like?', formatOptions(selected, archive));
+  if (!format)
+    return choice(
+      archive ? `Which format for the ${selected.length} files in the ZIP?` : 'Which format would you like?',
+      formatOptions(selected, archive),
+    );
   if (intent.confidence < CONFIDENCE_THRESHOLD) {
-    const what = archive ? `all ${selected.length} queries as a ZIP` : `"${selected[0]!.title}" (${rowsText(selected[0]!.rowCount)})`;
-    return choice(`Do you want to export ${what} as ${EXPORT_FORMATS[format].label}?`, formatOptions(selected, archive).sort((a, b) => Number(b.action.kind === 'export' && b.action.format === format) - Number(a.action.kind === 'export' && a.action.format === format)));
+    const what = archive
+      ? `all ${selected.length} queries as a ZIP`
+      : `"${selected[0]!.title}" (${rowsText(selected[0]!.rowCount)})`;
+    return choice(
+      `Do you want to export ${what} as ${EXPORT_FORMATS[format].label}?`,
+      formatOptions(selected, archive).sort(
+        (a, b) =>
+          Number(b.action.kind === 'export' && b.action.format === format) -
+          Number(a.action.kind === 'export' && a.action.format === format),
+      ),
+    );
   }
   return startExport(app, user, chat, selected, format, archive, fromDefault);
 }
 
 /** The format asked for, else the user's default (and say so), else none: ask. */
-async function resolveFormat(app: AppServices, user: SessionUser, intent: Intent): Promise<{ format: ExportFormat | null; fromDefault: boolean }> {
+async function resolveFormat(
+  app: AppServices,
+  user: SessionUser,
+  intent: Intent,
+): Promise<{ format: ExportFormat | null; fromDefault: boolean }> {
   if (intent.format) return { format: intent.format, fromDefault: false };
   const preferences = await getPreferences(app.db, user.id);
   return { format: preferences.defaultFormat, fromDefault: preferences.defaultFormat !== null };
 }
 
-async function startExport(app: AppServices, user: SessionUser, chat: Chat, runs: QueryRun[], format: ExportFormat, archive: boolean, fromDefault: boolean, memberFormats?: Record<string, ExportFormat>): Promise<Reply> {
+async function startExport(
+  app: AppServices,
+  user: SessionUser,
+  chat: Chat,
+  runs: QueryRun[],
+  format: ExportFormat,
+  archive: boolean,
+  fromDefault: boolean,
+  memberFormats?: Record<string, ExportFormat>,
+): Promise<Reply> {
   const info = EXPORT_FORMATS[format];
   const total = runs.reduce((sum, run) => sum + run.rowCount, 0);
-  const eachOwn = memberFormats ? runs.map((run) => `${run.title} as ${EXPORT_FORMATS[memberFormats[run.id] ?? format].label}`).join(', ') : null;
+  const eachOwn = memberFormats
+    ? runs.map((run) => `${run.title} as ${EXPORT_FORMATS[memberFormats[run.id] ?? format].label}`).join(', ')
+    : null;
   const what = eachOwn
     ? `${runs.length} queries (${rowsText(total)}) in one ZIP, each in its own format (${eachOwn}), with a manifest`
     : runs.length > 1 || archive
       ? `${runs.length} queries (${rowsText(total)}) as ${info.label} files in one ZIP, with a manifest${fromDefault ? ' (your default format)' : ''}`
       : `${rowsText(total)} as ${info.label} — ${fromDefault ? 'your default format' : info.useFor}`;
-  const files = runs.map((run) => ({ queryRunId: run.id, position: run.position, title: run.title, rowCount: run.rowCount }));
+  const files = runs.map((run) => ({
+    queryRunId: run.id,
+    position: run.position,
+    title: run.title,
+    rowCount: run.rowCount,
+  }));
 
   // Large exports become a job: progress in the chat, a file kept for an hour, reused if asked again.
   if (total > getEnv().EXPORT_JOB_THRESHOLD_ROWS) {
     const isArchive = archive || runs.length > 1;
-    const fingerprint = exportFingerprint(runs.map((run) => `${memberFormats?.[run.id] ?? format}:${run.sql}`), format, isArchive, await encoderOptionsFor(app, user.id));
-    const ready = await app.db.export.findFirst({ where: { userId: user.id, fingerprint, status: 'succeeded', delivery: 'file', expiresAt: { gt: new Date() } }, orderBy: { finishedAt: 'desc' } });
+    const fingerprint = exportFingerprint(
+      runs.map((run) => `${memberFormats?.[run.id] ?? format}:${run.sql}`),
+      format,
+      isArchive,
+      await encoderOptionsFor(app, user.id),
+    );
+    const ready = await app.db.export.findFirst({
+      where: { userId: user.id, fingerprint, status: 'succeeded', delivery: 'file', expiresAt: { gt: new Date() } },
+      orderBy: { finishedAt: 'desc' },
+    });
     if (ready) {
       const minutes = Math.max(1, Math.round((Date.now() - (ready.finishedAt ?? ready.createdAt).getTime()) / 60_000));
       return {
         content: `The same export (${what}) finished ${minutes} min ago and is still available: downloading that file.`,
-        payload: { kind: 'export', exportId: ready.id, format, archive: ready.archive, delivery: 'file', downloadUrl: exportDownloadPath(ready.id), files },
+        payload: {
+          kind: 'export',
+          exportId: ready.id,
+          format,
+          archive: ready.archive,
+          delivery: 'file',
+          downloadUrl: exportDownloadPath(ready.id),
+          files,
+        },
       };
     }
-    const record = await createExport(app, user, { queryRunIds: runs.map((run) => run.id), format, archive, chatId: chat.id, delivery: 'file', totalRows: total, fingerprint, memberFormats });
+    const record = await createExport(app, user, {
+      queryRunIds: runs.map((run) => run.id),
+      format,
+      archive,
+      chatId: chat.id,
+      delivery: 'file',
+      totalRows: total,
+      fingerprint,
+      memberFormats,
+    });
     app.jobs.enqueue(record.id);
     return {
       content: `Preparing ${what}. It downloads when ready and stays available for an hour.`,
-      payload: { kind: 'export', exportId: record.id, format, archive: record.archive, delivery: 'file', downloadUrl: exportDownloadPath(record.id), files },
+      payload: {
+        kind: 'export',
+        exportId: record.id,
+        format,
+        archive: record.archive,
+        delivery: 'file',
+        downloadUrl: exportDownloadPath(record.id),
+        files,
+      },
     };
   }
 
-  const record = await createExport(app, user, { queryRunIds: runs.map((run) => run.id), format, archive, chatId: chat.id, memberFormats });
+  const record = await createExport(app, user, {
+    queryRunIds: runs.map((run) => run.id),
+    format,
+    archive,
+    chatId: chat.id,
+    memberFormats,
+  });
   return {
     content: `Exporting ${what}.`,
-    payload: { kind: 'export', exportId: record.id, format, archive: record.archive, delivery: 'stream', downloadUrl: exportDownloadPath(record.id), files },
+    payload: {
+      kind: 'export',
+      exportId: record.id,
+      format,
+      archive: record.archive,
+      delivery: 'stream',
+      downloadUrl: exportDownloadPath(record.id),
+      files,
+    },
   };
 }
 
@@ -337,16 +546,27 @@ async function saveDefaultFormat(app: AppServices, user: SessionUser, format: Ex
 
 async function setDefaultFormat(app: AppServices, user: SessionUser, format: ExportFormat): Promise<Reply> {
   await saveDefaultFormat(app, user, format);
-  return { content: `Done: from now on, "export this" gives ${EXPORT_FORMATS[format].label} unless you ask for another format.`, payload: null };
+  return {
+    content: `Done: from now on, "export this" gives ${EXPORT_FORMATS[format].label} unless you ask for another format.`,
+    payload: null,
+  };
 }
 
 /**
  * More of a result than the chat stored: up to 1,000 rows, run again now (the thread keeps 100 per
  * result so it stays light). Another user's query run is NOT_FOUND, like a missing one.
  */
-export async function previewRows(app: AppServices, user: SessionUser, queryRunId: string): Promise<Pick<QueryResultPayload, 'columns' | 'rows' | 'totalRows'>> {
+export async function previewRows(
+  app: AppServices,
+  user: SessionUser,
+  queryRunId: string,
+): Promise<Pick<QueryResultPayload, 'columns' | 'rows' | 'totalRows'>> {
   const run = await app.db.queryRun.findFirst({ where: { id: queryRunId, userId: user.id } });
   if (!run) throw new NotFoundError('That query result');
   const { preview } = await runPreview(app.dataSource, run.sql, EXTENDED_PREVIEW_ROW_LIMIT);
-  return { columns: previewColumns(preview.columns, preview.rows), rows: preview.rows.map((row) => row.map(previewCell)), totalRows: preview.totalRows };
+  return {
+    columns: previewColumns(preview.columns, preview.rows),
+    rows: preview.rows.map((row) => row.map(previewCell)),
+    totalRows: preview.totalRows,
+  };
 }

@@ -7,12 +7,15 @@ export type ChatAction =
   | { kind: 'reply'; text: string };
 
 // "save this as weekly revenue", "save the last query as Big orders" (a format word makes it an export).
-const SAVE_AS = /^\s*(?:please\s+)?save\s+(?:this|that|it|the\s+(?:last\s+|latest\s+)?(?:query|result|results))\s+as\s+["“']?(.+?)["”']?\s*[.!]?\s*$/i;
+const SAVE_AS =
+  /^\s*(?:please\s+)?save\s+(?:this|that|it|the\s+(?:last\s+|latest\s+)?(?:query|result|results))\s+as\s+["“']?(.+?)["”']?\s*[.!]?\s*$/i;
 
 const READ_STATEMENT = /^\s*(select|with)\b/i;
 // Statements that are not reads still go to the SQL guard, which explains why they cannot run.
-const OTHER_STATEMENT = /^\s*(insert|update|delete|drop|create|alter|replace|pragma|attach|detach|vacuum|truncate|grant|revoke|begin|commit|rollback|copy|merge|call|do|set|reindex|analyze|explain)\b/i;
-const SHOW_TABLE = /^\s*(?:please\s+)?(?:show|list|display|open|view)(?:\s+me)?(?:\s+all)?(?:\s+(?:the|my))?(?:\s+of\s+the)?\s+([a-z_][a-z0-9_ ]*?)(?:\s+table)?\s*(?:please)?\s*[.!?]*\s*$/i;
+const OTHER_STATEMENT =
+  /^\s*(insert|update|delete|drop|create|alter|replace|pragma|attach|detach|vacuum|truncate|grant|revoke|begin|commit|rollback|copy|merge|call|do|set|reindex|analyze|explain)\b/i;
+const SHOW_TABLE =
+  /^\s*(?:please\s+)?(?:show|list|display|open|view)(?:\s+me)?(?:\s+all)?(?:\s+(?:the|my))?(?:\s+of\s+the)?\s+([a-z_][a-z0-9_ ]*?)(?:\s+table)?\s*(?:please)?\s*[.!?]*\s*$/i;
 
 export function helpText(tables: readonly string[]): string {
   return `I can run SQL for you (start with SELECT or WITH) and show a table: try "show orders". Tables you can query: ${tables.join(', ')}.`;
@@ -36,7 +39,10 @@ export function understandMessage(text: string, tables: readonly string[]): Chat
   if (show?.[1]) {
     const table = matchTable(show[1], tables);
     if (table) return { kind: 'query', sql: `SELECT * FROM ${table}`, title: table };
-    return { kind: 'reply', text: `I don't know a table called "${show[1].trim()}". Tables you can query: ${tables.join(', ')}.` };
+    return {
+      kind: 'reply',
+      text: `I don't know a table called "${show[1].trim()}". Tables you can query: ${tables.join(', ')}.`,
+    };
   }
   return { kind: 'reply', text: helpText(tables) };
 }

@@ -13,4 +13,6 @@ if (!Number.isInteger(events) || events < 0) {
 const started = performance.now();
 await seedDemoData(env.dataDatabaseUrl, { events });
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
-console.log(`Seeded ${events.toLocaleString('en-US')} events into ${env.dataDatabaseUrl.replace(/\/\/[^@]*@/, '//')} in ${seconds} s`);
+console.log(
+  `Seeded ${events.toLocaleString('en-US')} events into ${env.dataDatabaseUrl.replace(/\/\/[^@]*@/, '//')} in ${seconds} s`,
+);

@@ -10,12 +10,18 @@ import { assembleServices, jobOptionsFromEnv, jobRunnerFromEnv } from '../servic
 
 const env = getEnv();
 if (!isPostgresUrl(env.databaseUrl)) {
-  console.error('npm run worker needs the app database on PostgreSQL (DATABASE_URL=postgres://…). On the embedded default, the app runs export jobs itself.');
+  console.error(
+    'npm run worker needs the app database on PostgreSQL (DATABASE_URL=postgres://…). On the embedded default, the app runs export jobs itself.',
+  );
   process.exit(2);
 }
 const dataSource = getDataSource();
 await exitUnlessDataSourceIsSafe(dataSource);
-const services = await assembleServices({ db: await getAppDb(), dataSource, storage: createLocalDiskStorage(env.exportStorageDir) }, jobOptionsFromEnv(), jobRunnerFromEnv(true));
+const services = await assembleServices(
+  { db: await getAppDb(), dataSource, storage: createLocalDiskStorage(env.exportStorageDir) },
+  jobOptionsFromEnv(),
+  jobRunnerFromEnv(true),
+);
 
 let stopping = false;
 async function stop(signal: string) {

@@ -12,11 +12,19 @@ export async function openAppDb(url: string): Promise<AppDb> {
   await migrate(url);
   // Only the provider in use is loaded: each client with its driver costs the server memory.
   if (isPostgresUrl(url)) {
-    const [{ PrismaClient }, { PrismaPg }] = await Promise.all([import('./generated/postgresql/client'), import('@prisma/adapter-pg')]);
+    const [{ PrismaClient }, { PrismaPg }] = await Promise.all([
+      import('./generated/postgresql/client'),
+      import('@prisma/adapter-pg'),
+    ]);
     return new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as AppDb;
   }
-  const [{ PrismaClient }, { PrismaBetterSqlite3 }] = await Promise.all([import('./generated/sqlite/client'), import('@prisma/adapter-better-sqlite3')]);
-  return new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: `file:${sqlitePathFromUrl(url)}`, timeout: 10_000 }) });
+  const [{ PrismaClient }, { PrismaBetterSqlite3 }] = await Promise.all([
+    import('./generated/sqlite/client'),
+    import('@prisma/adapter-better-sqlite3'),
+  ]);
+  return new PrismaClient({
+    adapter: new PrismaBetterSqlite3({ url: `file:${sqlitePathFromUrl(url)}`, timeout: 10_000 }),
+  });
 }
 
 // One client per process; kept on globalThis so Next's dev reloads do not open a new one each time.

@@ -62,8 +62,12 @@ async function migratePostgres(url: string): Promise<string[]> {
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    await client.query('CREATE TABLE IF NOT EXISTS "_askport_migrations" ("name" TEXT PRIMARY KEY, "appliedAt" TIMESTAMPTZ NOT NULL DEFAULT now())');
-    const done = new Set((await client.query<{ name: string }>('SELECT "name" FROM "_askport_migrations"')).rows.map((row) => row.name));
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS "_askport_migrations" ("name" TEXT PRIMARY KEY, "appliedAt" TIMESTAMPTZ NOT NULL DEFAULT now())',
+    );
+    const done = new Set(
+      (await client.query<{ name: string }>('SELECT "name" FROM "_askport_migrations"')).rows.map((row) => row.name),
+    );
     const applied: string[] = [];
     for (const migration of loadMigrations('postgresql')) {
       if (done.has(migration.name)) continue;

@@ -17,6 +17,10 @@ export function previewColumns(columns: QueryColumn[], rows: CellValue[][]): Arr
   return columns.map((column, index) => ({
     name: column.name,
     // Expressions have no declared type in SQLite: judge them by the values shown.
-    numeric: isNumericKind(column.kind) || (column.kind === 'unknown' && rows.length > 0 && rows.every((row) => row[index] === null || typeof row[index] === 'number' || typeof row[index] === 'bigint')),
+    numeric:
+      isNumericKind(column.kind) ||
+      (column.kind === 'unknown' &&
+        rows.length > 0 &&
+        rows.every((row) => row[index] === null || typeof row[index] === 'number' || typeof row[index] === 'bigint')),
   }));
 }

@@ -10,7 +10,9 @@
  * PostgreSQL type OIDs whose text the fast path reproduces exactly. No floats: their shortest form
  * differs from JavaScript's in exponent notation; no char(n): its cast to text drops the padding.
  */
-export const POSTGRES_COPY_CSV_TYPES: ReadonlySet<number> = new Set([16, 17, 20, 21, 23, 25, 1043, 1082, 1114, 1184, 1700]);
+export const POSTGRES_COPY_CSV_TYPES: ReadonlySet<number> = new Set([
+  16, 17, 20, 21, 23, 25, 1043, 1082, 1114, 1184, 1700,
+]);
 
 // Each expression evaluates its value once on the common path (PostgreSQL does not share repeated
 // subexpressions); regular expressions run only on rare values.
@@ -19,7 +21,9 @@ export const POSTGRES_COPY_CSV_TYPES: ReadonlySet<number> = new Set([16, 17, 20,
 const startsLikeFormula = (text: string) => `ascii(${text}) IN (61, 43, 45, 64, 9, 13)`;
 
 function textField(text: string, neutraliseFormulas: boolean): string {
-  return neutraliseFormulas ? `CASE WHEN ${startsLikeFormula(text)} THEN '''' || ${text} ELSE nullif(${text}, '') END` : `nullif(${text}, '')`;
+  return neutraliseFormulas
+    ? `CASE WHEN ${startsLikeFormula(text)} THEN '''' || ${text} ELSE nullif(${text}, '') END`
+    : `nullif(${text}, '')`;
 }
 
 function copyField(value: string, typeOid: number, neutraliseFormulas: boolean): string {
@@ -37,16 +41,24 @@ function copyField(value: string, typeOid: number, neutraliseFormulas: boolean):
     case 1700:
       // Exact numbers keep their minus sign bare; only -Infinity (x + 1 = x) reads as a formula. NaN
       // sorts above every number.
-      return neutraliseFormulas ? `CASE WHEN ${value} >= 0 OR ${value} + 1 <> ${value} THEN ${value}::text ELSE '''' || ${value}::text END` : value;
+      return neutraliseFormulas
+        ? `CASE WHEN ${value} >= 0 OR ${value} + 1 <> ${value} THEN ${value}::text ELSE '''' || ${value}::text END`
+        : value;
     case 1082:
-      return neutraliseFormulas ? `CASE WHEN ${value} = '-infinity'::date THEN '''-infinity' ELSE ${value}::text END` : value;
+      return neutraliseFormulas
+        ? `CASE WHEN ${value} = '-infinity'::date THEN '''-infinity' ELSE ${value}::text END`
+        : value;
     case 1114:
     case 1184: {
       const type = typeOid === 1114 ? 'timestamp' : 'timestamptz';
       // Finite AD values (nearly all): the space becomes T and, with a time zone, +00 becomes Z
       // (the session runs in UTC). The rest (BC, ±infinity) take the row path's general rewrite.
-      const common = typeOid === 1114 ? `replace(${value}::text, ' ', 'T')` : `replace(left(${value}::text, -3), ' ', 'T') || 'Z'`;
-      const rare = textField(`regexp_replace(regexp_replace(${value}::text, ' ', 'T'), '\\+00(:00)?$', 'Z')`, neutraliseFormulas);
+      const common =
+        typeOid === 1114 ? `replace(${value}::text, ' ', 'T')` : `replace(left(${value}::text, -3), ' ', 'T') || 'Z'`;
+      const rare = textField(
+        `regexp_replace(regexp_replace(${value}::text, ' ', 'T'), '\\+00(:00)?$', 'Z')`,
+        neutraliseFormulas,
+      );
       return `CASE WHEN ${value} >= '0001-01-01'::${type} AND ${value} < 'infinity'::${type} THEN ${common} ELSE ${rare} END`;
     }
     default:

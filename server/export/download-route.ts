@@ -13,21 +13,35 @@ function problem(status: number, message: string, headers: Record<string, string
 
 type Authenticate = (app: AppServices, request: Request) => Promise<SessionUser | null>;
 
-const bySessionCookie: Authenticate = (app, request) => userForSessionToken(app.db, sessionTokenFromCookieHeader(request.headers.get('cookie')));
-const byBearerToken: Authenticate = (app, request) => userForAuthorizationHeader(app.db, request.headers.get('authorization'));
+const bySessionCookie: Authenticate = (app, request) =>
+  userForSessionToken(app.db, sessionTokenFromCookieHeader(request.headers.get('cookie')));
+const byBearerToken: Authenticate = (app, request) =>
+  userForAuthorizationHeader(app.db, request.headers.get('authorization'));
 
 /** Authentication, then the download; service errors become 400/404/429 with a sentence, never a stack. */
-async function serveDownload(request: Request, services: AppServices | undefined, authenticate: Authenticate, start: (app: AppServices, user: SessionUser) => Promise<ExportDownload | Response>): Promise<Response> {
+async function serveDownload(
+  request: Request,
+  services: AppServices | undefined,
+  authenticate: Authenticate,
+  start: (app: AppServices, user: SessionUser) => Promise<ExportDownload | Response>,
+): Promise<Response> {
   const app = services ?? (await getAppServices());
   const user = await authenticate(app, request);
-  if (!user) return problem(401, authenticate === byBearerToken ? 'Send a valid API token: Authorization: Bearer <token>.' : 'Please sign in to download exports.');
+  if (!user)
+    return problem(
+      401,
+      authenticate === byBearerToken
+        ? 'Send a valid API token: Authorization: Bearer <token>.'
+        : 'Please sign in to download exports.',
+    );
   try {
     const download = await start(app, user);
     if (download instanceof Response) return download;
     return new Response(download.body, { status: 200, headers: download.headers });
   } catch (error) {
     if (error instanceof NotFoundError) return problem(404, error.message);
-    if (error instanceof RateLimitedError) return problem(429, error.message, { 'Retry-After': String(error.retryAfterSeconds) });
+    if (error instanceof RateLimitedError)
+      return problem(429, error.message, { 'Retry-After': String(error.retryAfterSeconds) });
     if (error instanceof InvalidRequestError) return problem(400, error.message);
     log.error({ err: error }, 'download failed');
     return problem(500, 'The export could not start. Please try again.');
@@ -59,7 +73,8 @@ const apiExportSchema = z.object({
 export function handleApiExport(request: Request, services?: AppServices): Promise<Response> {
   return serveDownload(request, services, byBearerToken, async (app, user) => {
     const text = await request.text();
-    if (text.length > MAX_API_BODY_BYTES) return problem(413, `The request body is limited to ${MAX_API_BODY_BYTES / 1024} KB.`);
+    if (text.length > MAX_API_BODY_BYTES)
+      return problem(413, `The request body is limited to ${MAX_API_BODY_BYTES / 1024} KB.`);
     let json: unknown;
     try {
       json = JSON.parse(text);

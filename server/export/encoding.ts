@@ -64,7 +64,12 @@ export function encodingRuntime(stringify: typeof csvStringify) {
   function csvCell(value: CellValue, kind: ColumnKind, neutraliseFormulas: boolean): string {
     const text = cellText(value);
     if (text === null) return '';
-    if (neutraliseFormulas && typeof value === 'string' && startsLikeFormula(text) && !(isNumericKind(kind) && EXACT_NUMBER.test(text))) {
+    if (
+      neutraliseFormulas &&
+      typeof value === 'string' &&
+      startsLikeFormula(text) &&
+      !(isNumericKind(kind) && EXACT_NUMBER.test(text))
+    ) {
       return `'${text}`;
     }
     return text;
@@ -84,8 +89,15 @@ export function encodingRuntime(stringify: typeof csvStringify) {
     // RFC 4180: CRLF between records; fields with a comma, quote, CR or LF are quoted.
     const csvOptions = { record_delimiter: 'windows', quoted_match: ['\n', '\r'] };
     return {
-      start: () => (options.csvByteOrderMark ? '\ufeff' : '') + stringify([columns.map((column) => column.name)], csvOptions),
-      batch: (rows) => stringify(rows.map((row) => columns.map((column, index) => csvCell(row[index] ?? null, column.kind, options.neutraliseFormulas))), csvOptions),
+      start: () =>
+        (options.csvByteOrderMark ? '\ufeff' : '') + stringify([columns.map((column) => column.name)], csvOptions),
+      batch: (rows) =>
+        stringify(
+          rows.map((row) =>
+            columns.map((column, index) => csvCell(row[index] ?? null, column.kind, options.neutraliseFormulas)),
+          ),
+          csvOptions,
+        ),
       skip: () => undefined,
       end: () => '',
     };
@@ -109,7 +121,8 @@ export function encodingRuntime(stringify: typeof csvStringify) {
   function createJsonEncoder(columns: QueryColumn[], metadata: ExportMetadata | null = null): ExportEncoder {
     const keys = uniqueKeys(columns.map((column) => column.name)).map((key) => `${JSON.stringify(key)}:`);
     let rowsWritten = 0;
-    const objectOf = (row: CellValue[]) => `{${columns.map((column, index) => keys[index] + jsonValue(row[index] ?? null, column.kind)).join(',')}}`;
+    const objectOf = (row: CellValue[]) =>
+      `{${columns.map((column, index) => keys[index] + jsonValue(row[index] ?? null, column.kind)).join(',')}}`;
     return {
       start: () => (metadata ? '{"rows":[' : '['),
       batch: (rows) => {
@@ -123,15 +136,39 @@ export function encodingRuntime(stringify: typeof csvStringify) {
       end: () => {
         const close = rowsWritten === 0 ? ']' : '\n]';
         if (!metadata) return `${close}\n`;
-        const block = { query: metadata.query, title: metadata.title, generatedAt: new Date(metadata.generatedAt).toISOString(), rowCount: rowsWritten, columns: columns.map((column) => ({ name: column.name, kind: column.kind })), formatVersion: JSON_FORMAT_VERSION };
+        const block = {
+          query: metadata.query,
+          title: metadata.title,
+          generatedAt: new Date(metadata.generatedAt).toISOString(),
+          rowCount: rowsWritten,
+          columns: columns.map((column) => ({ name: column.name, kind: column.kind })),
+          formatVersion: JSON_FORMAT_VERSION,
+        };
         return `${close},\n"metadata":${JSON.stringify(block)}}\n`;
       },
     };
   }
 
-  function createEncoder(format: EncodableFormat, columns: QueryColumn[], options: EncoderOptions, metadata: ExportMetadata | null = null): ExportEncoder {
-    return format === 'csv' ? createCsvEncoder(columns, options) : createJsonEncoder(columns, options.includeMetadata ? metadata : null);
+  function createEncoder(
+    format: EncodableFormat,
+    columns: QueryColumn[],
+    options: EncoderOptions,
+    metadata: ExportMetadata | null = null,
+  ): ExportEncoder {
+    return format === 'csv'
+      ? createCsvEncoder(columns, options)
+      : createJsonEncoder(columns, options.includeMetadata ? metadata : null);
   }
 
-  return { JSON_FORMAT_VERSION, isNumericKind, cellText, csvCell, jsonValue, createCsvEncoder, uniqueKeys, createJsonEncoder, createEncoder };
+  return {
+    JSON_FORMAT_VERSION,
+    isNumericKind,
+    cellText,
+    csvCell,
+    jsonValue,
+    createCsvEncoder,
+    uniqueKeys,
+    createJsonEncoder,
+    createEncoder,
+  };
 }

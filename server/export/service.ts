@@ -32,7 +32,12 @@ const withContents = { items: { include: { queryRun: true }, orderBy: { position
 export type ExportDelivery = 'stream' | 'file';
 
 /** What identifies "the same export": SQL, format, options and user. */
-export function exportFingerprint(sqls: string[], format: ExportFormat, archive: boolean, options: EncoderOptions): string {
+export function exportFingerprint(
+  sqls: string[],
+  format: ExportFormat,
+  archive: boolean,
+  options: EncoderOptions,
+): string {
   return createHash('sha256').update(JSON.stringify({ sqls, format, archive, options })).digest('hex');
 }
 
@@ -40,11 +45,21 @@ export function exportFingerprint(sqls: string[], format: ExportFormat, archive:
 export async function createExport(
   app: AppServices,
   user: SessionUser,
-  request: { queryRunIds: string[]; format: ExportFormat; archive: boolean; chatId: string | null; delivery?: ExportDelivery; totalRows?: number; fingerprint?: string; memberFormats?: Record<string, ExportFormat> },
+  request: {
+    queryRunIds: string[];
+    format: ExportFormat;
+    archive: boolean;
+    chatId: string | null;
+    delivery?: ExportDelivery;
+    totalRows?: number;
+    fingerprint?: string;
+    memberFormats?: Record<string, ExportFormat>;
+  },
 ): Promise<Export> {
   const ids = [...new Set(request.queryRunIds)];
   const owned = await app.db.queryRun.count({ where: { id: { in: ids }, userId: user.id } });
-  if (owned !== ids.length) throw new NotFoundError(ids.length === 1 ? 'That query result' : 'One of those query results');
+  if (owned !== ids.length)
+    throw new NotFoundError(ids.length === 1 ? 'That query result' : 'One of those query results');
   await checkExportRateLimit(app.db, user.id, getEnv().EXPORT_RATE_LIMIT_PER_MINUTE);
   return app.db.export.create({
     data: {
@@ -56,7 +71,13 @@ export async function createExport(
       delivery: request.delivery ?? 'stream',
       totalRows: request.totalRows ?? null,
       fingerprint: request.fingerprint ?? null,
-      items: { create: ids.map((queryRunId, index) => ({ queryRunId, position: index + 1, format: request.memberFormats?.[queryRunId] ?? null })) },
+      items: {
+        create: ids.map((queryRunId, index) => ({
+          queryRunId,
+          position: index + 1,
+          format: request.memberFormats?.[queryRunId] ?? null,
+        })),
+      },
     },
   });
 }
@@ -65,29 +86,51 @@ export async function createExport(
  * "Each its own": every query in the format it was last exported in, else the user's default, else
  * CSV. Returned per query run id.
  */
-export async function ownFormats(app: AppServices, userId: string, queryRunIds: string[]): Promise<Record<string, ExportFormat>> {
+export async function ownFormats(
+  app: AppServices,
+  userId: string,
+  queryRunIds: string[],
+): Promise<Record<string, ExportFormat>> {
   const items = await app.db.exportItem.findMany({
     where: { queryRunId: { in: queryRunIds }, export: { userId } },
     include: { export: { select: { format: true, createdAt: true } } },
     orderBy: { export: { createdAt: 'desc' } },
   });
   const fallback = (await getPreferences(app.db, userId)).defaultFormat ?? 'csv';
-  return Object.fromEntries(queryRunIds.map((id) => {
-    const last = items.find((item) => item.queryRunId === id);
-    return [id, ((last?.format ?? last?.export.format) as ExportFormat | undefined) ?? fallback];
-  }));
+  return Object.fromEntries(
+    queryRunIds.map((id) => {
+      const last = items.find((item) => item.queryRunId === id);
+      return [id, ((last?.format ?? last?.export.format) as ExportFormat | undefined) ?? fallback];
+    }),
+  );
 }
 
 /** Records a scripted export of SQL the user sent (POST /api/v1/exports); the guard runs first. */
-export async function createSqlExport(app: AppServices, user: SessionUser, request: { sql: string; format: ExportFormat; title?: string }): Promise<Export> {
+export async function createSqlExport(
+  app: AppServices,
+  user: SessionUser,
+  request: { sql: string; format: ExportFormat; title?: string },
+): Promise<Export> {
   const guarded = await checkSql(app.dataSource, request.sql);
   await checkExportRateLimit(app.db, user.id, getEnv().EXPORT_RATE_LIMIT_PER_MINUTE);
-  return app.db.export.create({ data: { userId: user.id, format: request.format, status: 'queued', sql: guarded.sql, title: request.title ?? (guarded.tables.join(', ') || 'export') } });
+  return app.db.export.create({
+    data: {
+      userId: user.id,
+      format: request.format,
+      status: 'queued',
+      sql: guarded.sql,
+      title: request.title ?? (guarded.tables.join(', ') || 'export'),
+    },
+  });
 }
 
 export async function encoderOptionsFor(app: AppServices, userId: string): Promise<EncoderOptions> {
   const preferences = await getPreferences(app.db, userId);
-  return { csvByteOrderMark: preferences.csvByteOrderMark, neutraliseFormulas: preferences.neutraliseFormulas, includeMetadata: preferences.includeMetadata };
+  return {
+    csvByteOrderMark: preferences.csvByteOrderMark,
+    neutraliseFormulas: preferences.neutraliseFormulas,
+    includeMetadata: preferences.includeMetadata,
+  };
 }
 
 export async function findExport(app: AppServices, userId: string, exportId: string): Promise<ExportWithContents> {
@@ -100,14 +143,25 @@ export async function findExport(app: AppServices, userId: string, exportId: str
 function membersOf(record: ExportWithContents): Array<{ title: string; sql: string; format: ExportFormat }> {
   const format = record.format as ExportFormat;
   if (record.sql) return [{ title: record.title ?? 'export', sql: record.sql, format }];
-  return record.items.map((item) => ({ title: item.queryRun.title, sql: item.queryRun.sql, format: (item.format as ExportFormat | null) ?? format }));
+  return record.items.map((item) => ({
+    title: item.queryRun.title,
+    sql: item.queryRun.sql,
+    format: (item.format as ExportFormat | null) ?? format,
+  }));
 }
 
-export function exportFileInfo(record: Export & { chat: Chat | null; items: Array<{ queryRun: QueryRun }> }, at: Date): { filename: string; contentType: string } {
+export function exportFileInfo(
+  record: Export & { chat: Chat | null; items: Array<{ queryRun: QueryRun }> },
+  at: Date,
+): { filename: string; contentType: string } {
   const format = record.format as ExportFormat;
-  if (record.archive) return { filename: exportFilename(record.chat?.title ?? 'queries', 'zip', at), contentType: 'application/zip' };
+  if (record.archive)
+    return { filename: exportFilename(record.chat?.title ?? 'queries', 'zip', at), contentType: 'application/zip' };
   const title = record.title ?? record.items[0]?.queryRun.title ?? 'export';
-  return { filename: exportFilename(title, EXPORT_FORMATS[format].extension, at), contentType: EXPORT_FORMATS[format].contentType };
+  return {
+    filename: exportFilename(title, EXPORT_FORMATS[format].extension, at),
+    contentType: EXPORT_FORMATS[format].contentType,
+  };
 }
 
 /** An export's bytes; closing it closes the cursor even if no chunk was ever read. */
@@ -118,13 +172,24 @@ export type OpenedExport = EncodedFile;
  * reads the first rows), so SQL errors surface here rather than in the middle of a file. Chunks stop
  * once `signal` is aborted.
  */
-export async function openExportContents(app: AppServices, record: ExportWithContents, options: EncoderOptions, startedAt: Date, signal: AbortSignal, onRows: (count: number) => void): Promise<OpenedExport> {
+export async function openExportContents(
+  app: AppServices,
+  record: ExportWithContents,
+  options: EncoderOptions,
+  startedAt: Date,
+  signal: AbortSignal,
+  onRows: (count: number) => void,
+): Promise<OpenedExport> {
   const members = membersOf(record);
   if (members.length === 0) throw new NotFoundError('That export');
   const format = record.format as ExportFormat;
   // The data source guards every statement as it opens it; trimming here keeps the metadata's SQL as run.
   const statements = members.map((member) => ({ ...member, sql: trimStatement(member.sql) }));
-  if (record.archive) return { chunks: zipQueryResults(app.dataSource, statements, options, signal, onRows), close: async () => undefined };
+  if (record.archive)
+    return {
+      chunks: zipQueryResults(app.dataSource, statements, options, signal, onRows),
+      close: async () => undefined,
+    };
   const metadata = { query: statements[0]!.sql, title: members[0]!.title, generatedAt: startedAt };
   const file = await openEncodedFile(app.dataSource, statements[0]!.sql, format, options, metadata, onRows);
   return { chunks: abortable(file.chunks, signal), close: file.close };
@@ -142,7 +207,11 @@ async function* abortable(chunks: AsyncGenerator<Uint8Array>, signal: AbortSigna
   }
 }
 
-function downloadHeaders(filename: string, contentType: string, extra: Record<string, string> = {}): Record<string, string> {
+function downloadHeaders(
+  filename: string,
+  contentType: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     'Content-Type': contentType,
     'Content-Disposition': contentDisposition(filename),
@@ -155,7 +224,12 @@ function downloadHeaders(filename: string, contentType: string, extra: Record<st
 }
 
 /** Streams the whole result of one of the user's query runs (the suggested chips). */
-export async function startQueryRunDownload(app: AppServices, user: SessionUser, queryRunId: string, format: ExportFormat): Promise<ExportDownload> {
+export async function startQueryRunDownload(
+  app: AppServices,
+  user: SessionUser,
+  queryRunId: string,
+  format: ExportFormat,
+): Promise<ExportDownload> {
   const record = await createExport(app, user, { queryRunIds: [queryRunId], format, archive: false, chatId: null });
   return startExportDownload(app, user, record.id);
 }
@@ -166,7 +240,11 @@ export async function startQueryRunDownload(app: AppServices, user: SessionUser,
  * the client reads, so memory stays flat at any row count. Streaming an export again records a new
  * export with the same contents.
  */
-export async function startExportDownload(app: AppServices, user: SessionUser, exportId: string): Promise<ExportDownload> {
+export async function startExportDownload(
+  app: AppServices,
+  user: SessionUser,
+  exportId: string,
+): Promise<ExportDownload> {
   const found = await findExport(app, user.id, exportId);
   if (found.delivery === 'file') return serveStoredFile(app, found);
   if (found.status !== 'queued') await checkExportRateLimit(app.db, user.id, getEnv().EXPORT_RATE_LIMIT_PER_MINUTE);
@@ -174,7 +252,22 @@ export async function startExportDownload(app: AppServices, user: SessionUser, e
     found.status === 'queued'
       ? found
       : await app.db.export.create({
-          data: { userId: user.id, chatId: found.chatId, format: found.format, archive: found.archive, sql: found.sql, title: found.title, status: 'queued', items: { create: found.items.map((item, index) => ({ queryRunId: item.queryRunId, position: index + 1, format: item.format })) } },
+          data: {
+            userId: user.id,
+            chatId: found.chatId,
+            format: found.format,
+            archive: found.archive,
+            sql: found.sql,
+            title: found.title,
+            status: 'queued',
+            items: {
+              create: found.items.map((item, index) => ({
+                queryRunId: item.queryRunId,
+                position: index + 1,
+                format: item.format,
+              })),
+            },
+          },
           include: withContents,
         });
   const options = await encoderOptionsFor(app, user.id);
@@ -187,7 +280,13 @@ export async function startExportDownload(app: AppServices, user: SessionUser, e
   let opened: OpenedExport | null = null;
   const abort = new AbortController();
   const unregister = registerRunningExport(record.id, { userId: user.id, chatId: record.chatId, abort });
-  const streamLog = log.child({ exportId: record.id, userId: user.id, format: record.format, archive: record.archive, delivery: 'stream' });
+  const streamLog = log.child({
+    exportId: record.id,
+    userId: user.id,
+    format: record.format,
+    archive: record.archive,
+    delivery: 'stream',
+  });
   streamLog.info('export started');
   const finish = async (status: 'succeeded' | 'failed' | 'cancelled', error?: string) => {
     if (settled) return;
@@ -198,7 +297,17 @@ export async function startExportDownload(app: AppServices, user: SessionUser, e
     else streamLog.info(fields, 'export finished');
     await opened?.close().catch(() => undefined);
     await app.db.export
-      .update({ where: { id: record.id }, data: { status, rowCount, bytes: BigInt(bytes), durationMs: Date.now() - startedAt.getTime(), finishedAt: new Date(), error: error ?? null } })
+      .update({
+        where: { id: record.id },
+        data: {
+          status,
+          rowCount,
+          bytes: BigInt(bytes),
+          durationMs: Date.now() - startedAt.getTime(),
+          finishedAt: new Date(),
+          error: error ?? null,
+        },
+      })
       .catch(() => undefined);
   };
 
@@ -257,10 +366,16 @@ export async function startExportDownload(app: AppServices, user: SessionUser, e
 
 /** A job's file: served while it lives; anything else is explained in a sentence. */
 async function serveStoredFile(app: AppServices, record: ExportWithContents): Promise<ExportDownload> {
-  if (record.status === 'queued' || record.status === 'running') throw new InvalidRequestError('This export is still being prepared. It downloads as soon as it is ready.');
-  if (record.status === 'failed') throw new InvalidRequestError(`This export failed: ${record.error ?? 'unknown error'}`);
-  if (record.status === 'cancelled') throw new InvalidRequestError('This export was cancelled. Ask again to export it.');
-  const expired = record.status === 'expired' || !record.filePath || (record.expiresAt !== null && record.expiresAt.getTime() <= Date.now());
+  if (record.status === 'queued' || record.status === 'running')
+    throw new InvalidRequestError('This export is still being prepared. It downloads as soon as it is ready.');
+  if (record.status === 'failed')
+    throw new InvalidRequestError(`This export failed: ${record.error ?? 'unknown error'}`);
+  if (record.status === 'cancelled')
+    throw new InvalidRequestError('This export was cancelled. Ask again to export it.');
+  const expired =
+    record.status === 'expired' ||
+    !record.filePath ||
+    (record.expiresAt !== null && record.expiresAt.getTime() <= Date.now());
   const file = expired ? null : await app.storage.open(record.filePath!);
   if (!file) throw new NotFoundError('That export file (files are kept for an hour)');
   const { filename, contentType } = exportFileInfo(record, record.finishedAt ?? record.createdAt);
@@ -273,7 +388,11 @@ async function serveStoredFile(app: AppServices, record: ExportWithContents): Pr
 }
 
 /** "Export again": the same contents and options, as a new export (a job again if it was one). */
-export async function exportAgain(app: AppServices, user: SessionUser, exportId: string): Promise<{ exportId: string; delivery: ExportDelivery; downloadUrl: string }> {
+export async function exportAgain(
+  app: AppServices,
+  user: SessionUser,
+  exportId: string,
+): Promise<{ exportId: string; delivery: ExportDelivery; downloadUrl: string }> {
   const found = await findExport(app, user.id, exportId);
   await checkExportRateLimit(app.db, user.id, getEnv().EXPORT_RATE_LIMIT_PER_MINUTE);
   const delivery: ExportDelivery = found.delivery === 'file' ? 'file' : 'stream';
@@ -289,7 +408,13 @@ export async function exportAgain(app: AppServices, user: SessionUser, exportId:
       totalRows: found.totalRows,
       fingerprint: found.fingerprint,
       status: 'queued',
-      items: { create: found.items.map((item, index) => ({ queryRunId: item.queryRunId, position: index + 1, format: item.format })) },
+      items: {
+        create: found.items.map((item, index) => ({
+          queryRunId: item.queryRunId,
+          position: index + 1,
+          format: item.format,
+        })),
+      },
     },
   });
   if (delivery === 'file') app.jobs.enqueue(record.id);
@@ -297,12 +422,28 @@ export async function exportAgain(app: AppServices, user: SessionUser, exportId:
 }
 
 /** Several of the user's query runs as one ZIP (history's "Export selected"); all must be theirs. */
-export async function exportQueryRuns(app: AppServices, user: SessionUser, queryRunIds: string[], format: ExportFormat | 'own'): Promise<{ exportId: string; delivery: ExportDelivery; downloadUrl: string }> {
-  const runs = await app.db.queryRun.findMany({ where: { id: { in: queryRunIds }, userId: user.id }, select: { rowCount: true } });
+export async function exportQueryRuns(
+  app: AppServices,
+  user: SessionUser,
+  queryRunIds: string[],
+  format: ExportFormat | 'own',
+): Promise<{ exportId: string; delivery: ExportDelivery; downloadUrl: string }> {
+  const runs = await app.db.queryRun.findMany({
+    where: { id: { in: queryRunIds }, userId: user.id },
+    select: { rowCount: true },
+  });
   const total = runs.reduce((sum, run) => sum + run.rowCount, 0);
   const delivery: ExportDelivery = total > getEnv().EXPORT_JOB_THRESHOLD_ROWS ? 'file' : 'stream';
   const memberFormats = format === 'own' ? await ownFormats(app, user.id, queryRunIds) : undefined;
-  const record = await createExport(app, user, { queryRunIds, format: format === 'own' ? (memberFormats?.[queryRunIds[0]!] ?? 'csv') : format, archive: true, chatId: null, delivery, totalRows: total, memberFormats });
+  const record = await createExport(app, user, {
+    queryRunIds,
+    format: format === 'own' ? (memberFormats?.[queryRunIds[0]!] ?? 'csv') : format,
+    archive: true,
+    chatId: null,
+    delivery,
+    totalRows: total,
+    memberFormats,
+  });
   if (delivery === 'file') app.jobs.enqueue(record.id);
   return { exportId: record.id, delivery, downloadUrl: exportDownloadPath(record.id) };
 }

@@ -4,7 +4,10 @@ import { createEncoder, type EncoderOptions, type ExportEncoder, type ExportMeta
 import { encodeXlsx } from './xlsx';
 
 /** Encoded text, a batch at a time, with the number of rows each piece holds. */
-export async function* encodeRows(rows: RowStream, encoder: ExportEncoder): AsyncGenerator<{ text: string; rows: number }> {
+export async function* encodeRows(
+  rows: RowStream,
+  encoder: ExportEncoder,
+): AsyncGenerator<{ text: string; rows: number }> {
   yield { text: encoder.start(), rows: 0 };
   for await (const batch of rows) yield { text: encoder.batch(batch), rows: batch.length };
   yield { text: encoder.end(), rows: 0 };
@@ -13,7 +16,13 @@ export async function* encodeRows(rows: RowStream, encoder: ExportEncoder): Asyn
 const textEncoder = new TextEncoder();
 
 /** One file of any format from a row stream, as bytes; `onRows` hears how many rows each piece covered. */
-export async function* encodeFile(format: ExportFormat, rows: RowStream, options: EncoderOptions, metadata: ExportMetadata, onRows: (count: number) => void): AsyncGenerator<Uint8Array> {
+export async function* encodeFile(
+  format: ExportFormat,
+  rows: RowStream,
+  options: EncoderOptions,
+  metadata: ExportMetadata,
+  onRows: (count: number) => void,
+): AsyncGenerator<Uint8Array> {
   if (format === 'xlsx') {
     yield* encodeXlsx(rows, onRows);
     return;
@@ -42,7 +51,14 @@ export interface EncodedFile {
  * Opens one query's file: encoded by the data source where it can (its fast path), else from rows.
  * Both give the same bytes. SQL errors surface here, before any byte.
  */
-export async function openEncodedFile(dataSource: DataSource, sql: string, format: ExportFormat, options: EncoderOptions, metadata: ExportMetadata, onRows: (count: number) => void): Promise<EncodedFile> {
+export async function openEncodedFile(
+  dataSource: DataSource,
+  sql: string,
+  format: ExportFormat,
+  options: EncoderOptions,
+  metadata: ExportMetadata,
+  onRows: (count: number) => void,
+): Promise<EncodedFile> {
   if (format !== 'xlsx' && dataSource.streamEncoded) {
     const encoded = await dataSource.streamEncoded(sql, { format, options, metadata });
     if (encoded) return { chunks: encodedBytes(encoded, onRows), close: () => encoded.close() };

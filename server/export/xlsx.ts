@@ -30,10 +30,15 @@ function xlsxValue(value: CellValue, column: QueryColumn): XlsxValue {
   if (typeof value === 'number') return Number.isFinite(value) ? { number: value } : null;
   if (typeof value === 'boolean') return { boolean: value };
   if (value instanceof Date) return dateValue(value.getTime(), value.toISOString());
-  if (typeof value === 'bigint') return value <= MAX_SAFE && value >= -MAX_SAFE ? { number: Number(value) } : { text: value.toString() };
+  if (typeof value === 'bigint')
+    return value <= MAX_SAFE && value >= -MAX_SAFE ? { number: Number(value) } : { text: value.toString() };
   if (typeof value === 'string') {
     if (isNumericKind(column.kind) && EXACT_NUMBER.test(value)) return { number: Number(value) };
-    if ((column.kind === 'timestamp' || column.kind === 'text' || column.kind === 'unknown') && ISO_TIMESTAMP.test(value)) return dateValue(Date.parse(value), value);
+    if (
+      (column.kind === 'timestamp' || column.kind === 'text' || column.kind === 'unknown') &&
+      ISO_TIMESTAMP.test(value)
+    )
+      return dateValue(Date.parse(value), value);
     return { text: value };
   }
   return { text: cellText(value) ?? '' };
@@ -52,6 +57,7 @@ const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&
  * for its underscore).
  */
 /** Characters that need any of the rewrites below; most text has none and is returned as it is. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding the control characters XML forbids is the point
 const NEEDS_XML_ESCAPE = /[&<>"_\u0000-\u0008\u000B-\u001F\uFFFE\uFFFF]/;
 
 function xmlText(text: string): string {
@@ -59,19 +65,25 @@ function xmlText(text: string): string {
   return text
     .replace(/_(x[0-9A-Fa-f]{4}_)/g, '_x005F_$1')
     .replace(/[&<>"]/g, (character) => XML_ESCAPES[character]!)
-    .replace(/[\u0000-\u0008\u000B-\u000D\u000E-\u001F\uFFFE\uFFFF]/g, (character) => `_x${character.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}_`);
+    .replace(
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: as above
+      /[\u0000-\u0008\u000B-\u000D\u000E-\u001F\uFFFE\uFFFF]/g,
+      (character) => `_x${character.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}_`,
+    );
 }
 
 function columnLetters(index: number): string {
   let letters = '';
-  for (let number = index + 1; number > 0; number = Math.floor((number - 1) / 26)) letters = String.fromCharCode(65 + ((number - 1) % 26)) + letters;
+  for (let number = index + 1; number > 0; number = Math.floor((number - 1) / 26))
+    letters = String.fromCharCode(65 + ((number - 1) % 26)) + letters;
   return letters;
 }
 
 function cellXml(reference: string, value: XlsxValue, style = 0): string {
   const styleAttribute = style ? ` s="${style}"` : '';
   if (value === null) return style ? `<c r="${reference}"${styleAttribute}/>` : '';
-  if ('number' in value) return `<c r="${reference}"${value.date ? ` s="${STYLE_DATE}"` : styleAttribute}><v>${value.number}</v></c>`;
+  if ('number' in value)
+    return `<c r="${reference}"${value.date ? ` s="${STYLE_DATE}"` : styleAttribute}><v>${value.number}</v></c>`;
   if ('boolean' in value) return `<c r="${reference}" t="b"${styleAttribute}><v>${value.boolean ? 1 : 0}</v></c>`;
   return inlineStringXml(reference, value.text, styleAttribute);
 }
@@ -90,9 +102,13 @@ function dataCellXml(reference: string, value: CellValue, column: QueryColumn): 
   if (typeof value === 'number') return Number.isFinite(value) ? `<c r="${reference}"><v>${value}</v></c>` : '';
   if (typeof value !== 'string') return cellXml(reference, xlsxValue(value, column));
   if (isNumericKind(column.kind) && EXACT_NUMBER.test(value)) return `<c r="${reference}"><v>${Number(value)}</v></c>`;
-  if ((column.kind === 'timestamp' || column.kind === 'text' || column.kind === 'unknown') && ISO_TIMESTAMP.test(value)) {
+  if (
+    (column.kind === 'timestamp' || column.kind === 'text' || column.kind === 'unknown') &&
+    ISO_TIMESTAMP.test(value)
+  ) {
     const ms = Date.parse(value);
-    if (Number.isFinite(ms) && ms >= FIRST_EXCEL_DATE_MS) return `<c r="${reference}" s="${STYLE_DATE}"><v>${ms / MS_PER_DAY + EXCEL_EPOCH_DAYS}</v></c>`;
+    if (Number.isFinite(ms) && ms >= FIRST_EXCEL_DATE_MS)
+      return `<c r="${reference}" s="${STYLE_DATE}"><v>${ms / MS_PER_DAY + EXCEL_EPOCH_DAYS}</v></c>`;
   }
   return inlineStringXml(reference, value);
 }
@@ -103,8 +119,15 @@ const REL_NS = 'http://schemas.openxmlformats.org/officeDocument/2006/relationsh
 const PACKAGE_REL_NS = 'http://schemas.openxmlformats.org/package/2006/relationships';
 
 function sheetStart(columns: QueryColumn[]): string {
-  const widths = columns.map((column, index) => `<col min="${index + 1}" max="${index + 1}" width="${Math.min(60, Math.max(10, column.name.length + 2))}" customWidth="1"/>`).join('');
-  const header = columns.map((column, index) => cellXml(`${columnLetters(index)}1`, { text: column.name }, STYLE_HEADER)).join('');
+  const widths = columns
+    .map(
+      (column, index) =>
+        `<col min="${index + 1}" max="${index + 1}" width="${Math.min(60, Math.max(10, column.name.length + 2))}" customWidth="1"/>`,
+    )
+    .join('');
+  const header = columns
+    .map((column, index) => cellXml(`${columnLetters(index)}1`, { text: column.name }, STYLE_HEADER))
+    .join('');
   return `${XML_HEAD}<worksheet xmlns="${MAIN_NS}" xmlns:r="${REL_NS}"><sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>${widths ? `<cols>${widths}</cols>` : ''}<sheetData><row r="1" s="${STYLE_HEADER}" customFormat="1">${header}</row>`;
 }
 
@@ -116,12 +139,30 @@ function packageParts(sheetNames: string[], columnCount: number): Array<[string,
   const sheets = sheetNames.map((_, index) => index + 1);
   const lastColumn = columnLetters(Math.max(0, columnCount - 1));
   return [
-    ['[Content_Types].xml', `${XML_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>${sheets.map((n) => `<Override PartName="/xl/worksheets/sheet${n}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`).join('')}<Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/></Types>`],
-    ['_rels/.rels', `${XML_HEAD}<Relationships xmlns="${PACKAGE_REL_NS}"><Relationship Id="rId1" Type="${REL_NS}/officeDocument" Target="xl/workbook.xml"/><Relationship Id="rId2" Type="${REL_NS}/extended-properties" Target="docProps/app.xml"/></Relationships>`],
-    ['docProps/app.xml', `${XML_HEAD}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Application>Askport</Application></Properties>`],
-    ['xl/workbook.xml', `${XML_HEAD}<workbook xmlns="${MAIN_NS}" xmlns:r="${REL_NS}"><bookViews><workbookView/></bookViews><sheets>${sheetNames.map((name, index) => `<sheet name="${xmlText(name)}" sheetId="${index + 1}" r:id="rId${index + 1}"/>`).join('')}</sheets><definedNames>${sheets.map((n, index) => `<definedName name="_xlnm._FilterDatabase" localSheetId="${index}" hidden="1">'${xmlText(sheetNames[index]!)}'!$A$1:$${lastColumn}$1</definedName>`).join('')}</definedNames></workbook>`],
-    ['xl/_rels/workbook.xml.rels', `${XML_HEAD}<Relationships xmlns="${PACKAGE_REL_NS}">${sheets.map((n) => `<Relationship Id="rId${n}" Type="${REL_NS}/worksheet" Target="worksheets/sheet${n}.xml"/>`).join('')}<Relationship Id="rId${sheets.length + 1}" Type="${REL_NS}/styles" Target="styles.xml"/></Relationships>`],
-    ['xl/styles.xml', `${XML_HEAD}<styleSheet xmlns="${MAIN_NS}"><numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm:ss"/></numFmts><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/><xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>`],
+    [
+      '[Content_Types].xml',
+      `${XML_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>${sheets.map((n) => `<Override PartName="/xl/worksheets/sheet${n}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`).join('')}<Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/></Types>`,
+    ],
+    [
+      '_rels/.rels',
+      `${XML_HEAD}<Relationships xmlns="${PACKAGE_REL_NS}"><Relationship Id="rId1" Type="${REL_NS}/officeDocument" Target="xl/workbook.xml"/><Relationship Id="rId2" Type="${REL_NS}/extended-properties" Target="docProps/app.xml"/></Relationships>`,
+    ],
+    [
+      'docProps/app.xml',
+      `${XML_HEAD}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Application>Askport</Application></Properties>`,
+    ],
+    [
+      'xl/workbook.xml',
+      `${XML_HEAD}<workbook xmlns="${MAIN_NS}" xmlns:r="${REL_NS}"><bookViews><workbookView/></bookViews><sheets>${sheetNames.map((name, index) => `<sheet name="${xmlText(name)}" sheetId="${index + 1}" r:id="rId${index + 1}"/>`).join('')}</sheets><definedNames>${sheets.map((_sheet, index) => `<definedName name="_xlnm._FilterDatabase" localSheetId="${index}" hidden="1">'${xmlText(sheetNames[index]!)}'!$A$1:$${lastColumn}$1</definedName>`).join('')}</definedNames></workbook>`,
+    ],
+    [
+      'xl/_rels/workbook.xml.rels',
+      `${XML_HEAD}<Relationships xmlns="${PACKAGE_REL_NS}">${sheets.map((n) => `<Relationship Id="rId${n}" Type="${REL_NS}/worksheet" Target="worksheets/sheet${n}.xml"/>`).join('')}<Relationship Id="rId${sheets.length + 1}" Type="${REL_NS}/styles" Target="styles.xml"/></Relationships>`,
+    ],
+    [
+      'xl/styles.xml',
+      `${XML_HEAD}<styleSheet xmlns="${MAIN_NS}"><numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm:ss"/></numFmts><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/><xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>`,
+    ],
   ];
 }
 
@@ -157,7 +198,8 @@ class ZipWriter {
 
   private out(bytes: Buffer): Buffer {
     this.written += bytes.length;
-    if (this.written > 0xffff_ffff) throw new Error('The workbook is larger than 4 GB, the most a ZIP without ZIP64 holds.');
+    if (this.written > 0xffff_ffff)
+      throw new Error('The workbook is larger than 4 GB, the most a ZIP without ZIP64 holds.');
     return bytes;
   }
 
@@ -273,7 +315,12 @@ class Utf8Piece {
  * Streams a workbook from rows: sheet XML is deflated and yielded a piece at a time as rows arrive,
  * so nothing accumulates. Leaving early (the reader went away) closes the cursor.
  */
-export async function* encodeXlsx(rows: RowStream, onRows: (count: number) => void, maxRowsPerSheet = MAX_DATA_ROWS_PER_SHEET, pieceBytes = PIECE_BYTES): AsyncGenerator<Uint8Array> {
+export async function* encodeXlsx(
+  rows: RowStream,
+  onRows: (count: number) => void,
+  maxRowsPerSheet = MAX_DATA_ROWS_PER_SHEET,
+  pieceBytes = PIECE_BYTES,
+): AsyncGenerator<Uint8Array> {
   const columns = rows.columns;
   const letters = columns.map((_, index) => columnLetters(index));
   const zip = new ZipWriter();
@@ -320,7 +367,8 @@ export async function* encodeXlsx(rows: RowStream, onRows: (count: number) => vo
         sheetRows += 1;
         const rowNumber = sheetRows + 1;
         let rowXml = `<row r="${rowNumber}">`;
-        for (let index = 0; index < columns.length; index++) rowXml += dataCellXml(`${letters[index]}${rowNumber}`, row[index] ?? null, columns[index]!);
+        for (let index = 0; index < columns.length; index++)
+          rowXml += dataCellXml(`${letters[index]}${rowNumber}`, row[index] ?? null, columns[index]!);
         building.write(`${rowXml}</row>`);
         if (building.length >= pieceBytes) yield* sendPiece();
       }

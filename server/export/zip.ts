@@ -34,11 +34,28 @@ export function uniqueMemberNames(members: Array<{ title: string; extension: str
  * file). Each result is encoded to a temporary file first, one cursor at a time, so the manifest is
  * complete before the archive streams out; memory stays flat either way.
  */
-export async function* zipQueryResults(dataSource: DataSource, members: ZipMember[], options: EncoderOptions, signal: AbortSignal, onRows: (rows: number) => void): AsyncGenerator<Uint8Array> {
+export async function* zipQueryResults(
+  dataSource: DataSource,
+  members: ZipMember[],
+  options: EncoderOptions,
+  signal: AbortSignal,
+  onRows: (rows: number) => void,
+): AsyncGenerator<Uint8Array> {
   const workDir = await mkdtemp(path.join(tmpdir(), 'askport-zip-'));
   try {
-    const names = uniqueMemberNames(members.map((member) => ({ title: member.title, extension: EXPORT_FORMATS[member.format].extension })));
-    const manifestFiles: Array<{ file: string; title: string; query: string; format: ExportFormat; rows: number; bytes: number; sha256: string; empty: boolean }> = [];
+    const names = uniqueMemberNames(
+      members.map((member) => ({ title: member.title, extension: EXPORT_FORMATS[member.format].extension })),
+    );
+    const manifestFiles: Array<{
+      file: string;
+      title: string;
+      query: string;
+      format: ExportFormat;
+      rows: number;
+      bytes: number;
+      sha256: string;
+      empty: boolean;
+    }> = [];
     // Loaded on first use: the server does not carry jszip until someone asks for a ZIP.
     const { default: JSZip } = await import('jszip');
     const zip = new JSZip();
@@ -52,7 +69,14 @@ export async function* zipQueryResults(dataSource: DataSource, members: ZipMembe
         rows += count;
         onRows(count);
       };
-      const encoded = await openEncodedFile(dataSource, member.sql, member.format, options, { query: member.sql, title: member.title, generatedAt: new Date() }, countRows);
+      const encoded = await openEncodedFile(
+        dataSource,
+        member.sql,
+        member.format,
+        options,
+        { query: member.sql, title: member.title, generatedAt: new Date() },
+        countRows,
+      );
       try {
         for await (const chunk of encoded.chunks) {
           if (signal.aborted) throw signal.reason ?? new Error('aborted');
@@ -66,13 +90,32 @@ export async function* zipQueryResults(dataSource: DataSource, members: ZipMembe
         await once(out, 'close');
       }
       const name = names[index]!;
-      manifestFiles.push({ file: name, title: member.title, query: member.sql, format: member.format, rows, bytes, sha256: hash.digest('hex'), empty: rows === 0 });
+      manifestFiles.push({
+        file: name,
+        title: member.title,
+        query: member.sql,
+        format: member.format,
+        rows,
+        bytes,
+        sha256: hash.digest('hex'),
+        empty: rows === 0,
+      });
       zip.file(name, createReadStream(file), { binary: true });
     }
     const formats = [...new Set(members.map((member) => member.format))];
-    zip.file('manifest.json', `${JSON.stringify({ generatedAt: new Date().toISOString(), format: formats.length === 1 ? formats[0] : 'each its own', files: manifestFiles }, null, 2)}\n`);
+    zip.file(
+      'manifest.json',
+      `${JSON.stringify({ generatedAt: new Date().toISOString(), format: formats.length === 1 ? formats[0] : 'each its own', files: manifestFiles }, null, 2)}\n`,
+    );
     // jszip's stream is an old-style stream; wrap() gives it backpressure and async iteration.
-    const archive = new Readable().wrap(zip.generateNodeStream({ type: 'nodebuffer', streamFiles: true, compression: 'DEFLATE', compressionOptions: { level: 6 } }));
+    const archive = new Readable().wrap(
+      zip.generateNodeStream({
+        type: 'nodebuffer',
+        streamFiles: true,
+        compression: 'DEFLATE',
+        compressionOptions: { level: 6 },
+      }),
+    );
     for await (const chunk of archive as AsyncIterable<Buffer>) {
       if (signal.aborted) throw signal.reason ?? new Error('aborted');
       yield chunk;

@@ -40,19 +40,31 @@ function quantile(sorted: number[], q: number): number {
 
 type ExportRecordWithTitles = Awaited<ReturnType<typeof findWithTitles>>[number];
 
-function findWithTitles(app: AppServices, where: NonNullable<Parameters<AppServices['db']['export']['findMany']>[0]>['where'], take: number) {
+function findWithTitles(
+  app: AppServices,
+  where: NonNullable<Parameters<AppServices['db']['export']['findMany']>[0]>['where'],
+  take: number,
+) {
   return app.db.export.findMany({
     where,
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take,
-    include: { items: { include: { queryRun: { select: { title: true } } }, orderBy: { position: 'asc' } }, chat: { select: { title: true } } },
+    include: {
+      items: { include: { queryRun: { select: { title: true } } }, orderBy: { position: 'asc' } },
+      chat: { select: { title: true } },
+    },
   });
 }
 
 function toEntry(record: ExportRecordWithTitles, now: number): HistoryEntry {
   const titles = record.items.map((item) => item.queryRun.title);
-  const title = record.title ?? (record.archive ? `${titles.length} queries: ${titles.join(', ')}` : (titles[0] ?? 'export'));
-  const lives = record.delivery === 'file' && record.status === 'succeeded' && record.filePath !== null && (record.expiresAt?.getTime() ?? 0) > now;
+  const title =
+    record.title ?? (record.archive ? `${titles.length} queries: ${titles.join(', ')}` : (titles[0] ?? 'export'));
+  const lives =
+    record.delivery === 'file' &&
+    record.status === 'succeeded' &&
+    record.filePath !== null &&
+    (record.expiresAt?.getTime() ?? 0) > now;
   return {
     exportId: record.id,
     chatId: record.chatId,
@@ -77,27 +89,58 @@ function toEntry(record: ExportRecordWithTitles, now: number): HistoryEntry {
  * tells about them wherever they were started. Without `after`, none, and the server's time to ask
  * from next (the browser's clock may differ).
  */
-export async function finishedExports(app: AppServices, user: SessionUser, after: Date | null): Promise<{ now: Date; entries: HistoryEntry[] }> {
+export async function finishedExports(
+  app: AppServices,
+  user: SessionUser,
+  after: Date | null,
+): Promise<{ now: Date; entries: HistoryEntry[] }> {
   const now = new Date();
   if (!after) return { now, entries: [] };
-  const records = await findWithTitles(app, { userId: user.id, delivery: 'file', status: { in: ['succeeded', 'failed'] }, finishedAt: { gt: after } }, 10);
+  const records = await findWithTitles(
+    app,
+    { userId: user.id, delivery: 'file', status: { in: ['succeeded', 'failed'] }, finishedAt: { gt: after } },
+    10,
+  );
   return { now, entries: records.map((record) => toEntry(record, now.getTime())) };
 }
 
 /** The user's exports, newest first, filtered by status and format, with duration statistics. */
-export async function exportHistory(app: AppServices, user: SessionUser, filter: HistoryFilter): Promise<{ entries: HistoryEntry[]; stats: FormatStats[] }> {
-  const records = await findWithTitles(app, { userId: user.id, ...(filter.status ? { status: filter.status } : {}), ...(filter.format ? { format: filter.format } : {}) }, 100);
+export async function exportHistory(
+  app: AppServices,
+  user: SessionUser,
+  filter: HistoryFilter,
+): Promise<{ entries: HistoryEntry[]; stats: FormatStats[] }> {
+  const records = await findWithTitles(
+    app,
+    {
+      userId: user.id,
+      ...(filter.status ? { status: filter.status } : {}),
+      ...(filter.format ? { format: filter.format } : {}),
+    },
+    100,
+  );
   const now = Date.now();
   const entries = records.map((record) => toEntry(record, now));
 
-  const succeeded = await app.db.export.findMany({ where: { userId: user.id, status: { in: ['succeeded', 'expired'] }, durationMs: { not: null } }, select: { format: true, durationMs: true, rowCount: true } });
+  const succeeded = await app.db.export.findMany({
+    where: { userId: user.id, status: { in: ['succeeded', 'expired'] }, durationMs: { not: null } },
+    select: { format: true, durationMs: true, rowCount: true },
+  });
   const stats = (['csv', 'json', 'xlsx'] as const).flatMap((format): FormatStats[] => {
     const ofFormat = succeeded.filter((record) => record.format === format);
     if (ofFormat.length === 0) return [];
     const durations = ofFormat.map((record) => record.durationMs ?? 0).sort((a, b) => a - b);
     const totalMs = durations.reduce((sum, value) => sum + value, 0);
     const totalRows = ofFormat.reduce((sum, record) => sum + (record.rowCount ?? 0), 0);
-    return [{ format, exports: ofFormat.length, medianMs: quantile(durations, 0.5), p95Ms: quantile(durations, 0.95), rowsPerSecond: totalMs > 0 ? Math.round((totalRows / totalMs) * 1000) : null }];
+    return [
+      {
+        format,
+        exports: ofFormat.length,
+        medianMs: quantile(durations, 0.5),
+        p95Ms: quantile(durations, 0.95),
+        rowsPerSecond: totalMs > 0 ? Math.round((totalRows / totalMs) * 1000) : null,
+      },
+    ];
   });
   return { entries, stats };
 }

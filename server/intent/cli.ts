@@ -22,7 +22,9 @@ for await (const line of lines) {
     out.push(`${JSON.stringify({ error: 'each line must be a JSON object with a string "text" field', line })}\n`);
   } else {
     const intent = parseIntent(text);
-    out.push(`${JSON.stringify({ text, intent: intent.intent, format: intent.format, target: intent.target, nth: intent.nth, confidence: intent.confidence })}\n`);
+    out.push(
+      `${JSON.stringify({ text, intent: intent.intent, format: intent.format, target: intent.target, nth: intent.nth, confidence: intent.confidence })}\n`,
+    );
   }
   if (out.length >= 512) flush();
 }

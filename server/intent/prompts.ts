@@ -1,7 +1,11 @@
 // The system prompt for the OpenAI path, in one place.
 import type { SqlDialect } from '../query/guard';
 
-export function systemPrompt(options: { dialect: SqlDialect; tables: Array<{ table: string; columns: string[] }>; queryCount: number }): string {
+export function systemPrompt(options: {
+  dialect: SqlDialect;
+  tables: Array<{ table: string; columns: string[] }>;
+  queryCount: number;
+}): string {
   const dialect = options.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL';
   const tables = options.tables.map((table) => `- ${table.table}(${table.columns.join(', ')})`).join('\n');
   return [

@@ -18,7 +18,13 @@ export function getMessageRouter(): MessageRouter {
   if (cached) return cached;
   const env = getEnv();
   cached = env.OPENAI_API_KEY
-    ? createOpenAIRouter({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL, model: env.OPENAI_MODEL, timeoutMs: env.OPENAI_TIMEOUT_MS, stream: env.OPENAI_STREAM })
+    ? createOpenAIRouter({
+        apiKey: env.OPENAI_API_KEY,
+        baseURL: env.OPENAI_BASE_URL,
+        model: env.OPENAI_MODEL,
+        timeoutMs: env.OPENAI_TIMEOUT_MS,
+        stream: env.OPENAI_STREAM,
+      })
     : offlineRouter;
   return cached;
 }

@@ -35,7 +35,8 @@ export interface ExportJobOptions {
 
 const PROGRESS_EVERY_ROWS = 1_000;
 
-const STORAGE_FULL_MESSAGE = 'The export storage is full, so the file could not be saved. Try again later, or ask an administrator to free space.';
+const STORAGE_FULL_MESSAGE =
+  'The export storage is full, so the file could not be saved. Try again later, or ask an administrator to free space.';
 
 /** The disk (or quota) of export storage ran out while the file was written. */
 function isStorageFull(error: unknown): boolean {
@@ -58,7 +59,12 @@ async function untilWritten<T>(write: () => Promise<T>, jobLog: typeof log, atte
 /** A running job whose heartbeat is older than this belongs to a process that died. */
 export const STALE_HEARTBEAT_MS = 15_000;
 
-export function progressOf(record: Export, rowsWritten = record.rowCount ?? 0, bytes = Number(record.bytes ?? 0n), now = Date.now()): ExportProgress {
+export function progressOf(
+  record: Export,
+  rowsWritten = record.rowCount ?? 0,
+  bytes = Number(record.bytes ?? 0n),
+  now = Date.now(),
+): ExportProgress {
   const total = record.totalRows;
   const status = record.status as ExportStatus;
   const done = status === 'succeeded';
@@ -68,7 +74,18 @@ export function progressOf(record: Export, rowsWritten = record.rowCount ?? 0, b
     const elapsed = (now - record.startedAt.getTime()) / 1000;
     etaSeconds = Math.max(0, Math.round((elapsed / rowsWritten) * (total - rowsWritten)));
   }
-  return { exportId: record.id, status, rowsWritten, totalRows: total, percent, etaSeconds, bytes, error: record.error, expiresAt: record.expiresAt, downloadUrl: exportDownloadPath(record.id) };
+  return {
+    exportId: record.id,
+    status,
+    rowsWritten,
+    totalRows: total,
+    percent,
+    etaSeconds,
+    bytes,
+    error: record.error,
+    expiresAt: record.expiresAt,
+    downloadUrl: exportDownloadPath(record.id),
+  };
 }
 
 /**
@@ -88,14 +105,23 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
   /** Runs an export this process has claimed (status already "running"). */
   async function run(exportId: string): Promise<void> {
     const abort = running.get(exportId)?.abort ?? new AbortController();
-    const record = (await app.db.export.findUnique({ where: { id: exportId }, include: { items: { include: { queryRun: true }, orderBy: { position: 'asc' } }, chat: true } })) as ExportWithContents | null;
+    const record = (await app.db.export.findUnique({
+      where: { id: exportId },
+      include: { items: { include: { queryRun: true }, orderBy: { position: 'asc' } }, chat: true },
+    })) as ExportWithContents | null;
     if (!record) {
       running.delete(exportId);
       return;
     }
     running.set(exportId, { userId: record.userId, chatId: record.chatId, abort });
     const startedAt = record.startedAt ?? new Date();
-    const jobLog = log.child({ exportId, userId: record.userId, format: record.format, archive: record.archive, delivery: 'file' });
+    const jobLog = log.child({
+      exportId,
+      userId: record.userId,
+      format: record.format,
+      archive: record.archive,
+      delivery: 'file',
+    });
     jobLog.info({ totalRows: record.totalRows, pid: process.pid }, 'export started');
     const key = `${record.id}.${record.archive ? 'zip' : EXPORT_FORMATS[record.format as ExportFormat].extension}`;
     let rows = 0;
@@ -112,7 +138,11 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
       report();
       if (++ticks % 10 === 0) jobLog.info({ rowsWritten: rows, bytes }, 'export progress');
       void app.db.export
-        .update({ where: { id: exportId }, data: { rowCount: rows, bytes: BigInt(bytes), heartbeatAt: new Date() }, select: { cancelRequestedAt: true } })
+        .update({
+          where: { id: exportId },
+          data: { rowCount: rows, bytes: BigInt(bytes), heartbeatAt: new Date() },
+          select: { cancelRequestedAt: true },
+        })
         .then((state) => {
           if (state.cancelRequestedAt) abort.abort();
         })
@@ -141,7 +171,11 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
       await writer?.discard().catch(() => undefined);
       const cancelled = abort.signal.aborted || record.cancelRequestedAt !== null;
       const userFacing = asUserFacing(error);
-      const message = isStorageFull(error) ? STORAGE_FULL_MESSAGE : userFacing instanceof UserFacingError ? userFacing.message : 'The export failed. Please try again.';
+      const message = isStorageFull(error)
+        ? STORAGE_FULL_MESSAGE
+        : userFacing instanceof UserFacingError
+          ? userFacing.message
+          : 'The export failed. Please try again.';
       outcome = cancelled ? { status: 'cancelled', error: null } : { status: 'failed', error: message };
       if (!cancelled) jobLog.error({ err: error, rowsWritten: rows }, 'export failed');
     } finally {
@@ -149,8 +183,15 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
       await opened?.close().catch(() => undefined);
       running.delete(exportId);
     }
-    if (shuttingDown && outcome.status === 'cancelled' && !(await app.db.export.findUnique({ where: { id: exportId } }))?.cancelRequestedAt) {
-      await app.db.export.update({ where: { id: exportId }, data: { status: 'queued', startedAt: null, heartbeatAt: null, rowCount: null, bytes: null } });
+    if (
+      shuttingDown &&
+      outcome.status === 'cancelled' &&
+      !(await app.db.export.findUnique({ where: { id: exportId } }))?.cancelRequestedAt
+    ) {
+      await app.db.export.update({
+        where: { id: exportId },
+        data: { status: 'queued', startedAt: null, heartbeatAt: null, rowCount: null, bytes: null },
+      });
       jobLog.info('export returned to the queue: this process is stopping');
       // Failing the queue's job makes pg-boss hand it to another worker.
       throw new Error('returned to the queue at shutdown');
@@ -158,21 +199,26 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
     const finishedAt = new Date();
     // The app database may be restarting right now (the data source's failure is often the same
     // outage): keep trying, so the outcome is recorded and the job does not stay "running".
-    const updated = await untilWritten(() => app.db.export.update({
-      where: { id: exportId },
-      data: {
-        status: outcome.status,
-        error: outcome.error,
-        rowCount: rows,
-        bytes: BigInt(bytes),
-        durationMs: finishedAt.getTime() - startedAt.getTime(),
-        finishedAt,
-        filePath: outcome.status === 'succeeded' ? key : null,
-        expiresAt: outcome.status === 'succeeded' ? new Date(finishedAt.getTime() + options.fileTtlMs) : null,
-      },
-    }), jobLog);
+    const updated = await untilWritten(
+      () =>
+        app.db.export.update({
+          where: { id: exportId },
+          data: {
+            status: outcome.status,
+            error: outcome.error,
+            rowCount: rows,
+            bytes: BigInt(bytes),
+            durationMs: finishedAt.getTime() - startedAt.getTime(),
+            finishedAt,
+            filePath: outcome.status === 'succeeded' ? key : null,
+            expiresAt: outcome.status === 'succeeded' ? new Date(finishedAt.getTime() + options.fileTtlMs) : null,
+          },
+        }),
+      jobLog,
+    );
     publish(progressOf(updated));
-    if (outcome.status !== 'failed') jobLog.info({ status: outcome.status, rows, bytes, durationMs: updated.durationMs }, 'export finished');
+    if (outcome.status !== 'failed')
+      jobLog.info({ status: outcome.status, rows, bytes, durationMs: updated.durationMs }, 'export finished');
   }
 
   /** Starts a claimed export; `stop()` waits for it. Rejects only when it went back to the queue. */
@@ -190,10 +236,15 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
   }
 
   async function cleanup(now = new Date()): Promise<number> {
-    const expired = await app.db.export.findMany({ where: { status: 'succeeded', delivery: 'file', expiresAt: { lte: now } } });
+    const expired = await app.db.export.findMany({
+      where: { status: 'succeeded', delivery: 'file', expiresAt: { lte: now } },
+    });
     for (const record of expired) {
       if (record.filePath) await app.storage.remove(record.filePath).catch(() => undefined);
-      const updated = await app.db.export.update({ where: { id: record.id }, data: { status: 'expired', filePath: null } });
+      const updated = await app.db.export.update({
+        where: { id: record.id },
+        data: { status: 'expired', filePath: null },
+      });
       publish(progressOf(updated));
     }
     await trimHistory();
@@ -202,9 +253,18 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
 
   /** Keeps the last HISTORY_KEEP_PER_USER exports per user; older finished ones go, with their files. */
   async function trimHistory(): Promise<void> {
-    const crowded = await app.db.export.groupBy({ by: ['userId'], _count: { _all: true }, having: { userId: { _count: { gt: HISTORY_KEEP_PER_USER } } } });
+    const crowded = await app.db.export.groupBy({
+      by: ['userId'],
+      _count: { _all: true },
+      having: { userId: { _count: { gt: HISTORY_KEEP_PER_USER } } },
+    });
     for (const { userId } of crowded) {
-      const old = await app.db.export.findMany({ where: { userId, status: { notIn: ['queued', 'running'] } }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], skip: HISTORY_KEEP_PER_USER, select: { id: true, filePath: true } });
+      const old = await app.db.export.findMany({
+        where: { userId, status: { notIn: ['queued', 'running'] } },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        skip: HISTORY_KEEP_PER_USER,
+        select: { id: true, filePath: true },
+      });
       for (const record of old) if (record.filePath) await app.storage.remove(record.filePath).catch(() => undefined);
       await app.db.export.deleteMany({ where: { id: { in: old.map((record) => record.id) } } });
     }
@@ -217,12 +277,18 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
       local.abort.abort();
       return true;
     }
-    const queued = await app.db.export.updateMany({ where: { id: record.id, status: 'queued' }, data: { status: 'cancelled', finishedAt: new Date() } });
+    const queued = await app.db.export.updateMany({
+      where: { id: record.id, status: 'queued' },
+      data: { status: 'cancelled', finishedAt: new Date() },
+    });
     if (queued.count === 1) {
       publish(progressOf({ ...record, status: 'cancelled' }));
       return true;
     }
-    const requested = await app.db.export.updateMany({ where: { id: record.id, status: 'running' }, data: { cancelRequestedAt: new Date() } });
+    const requested = await app.db.export.updateMany({
+      where: { id: record.id, status: 'running' },
+      data: { cancelRequestedAt: new Date() },
+    });
     return requested.count === 1;
   }
 
@@ -234,7 +300,9 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
       return cancelRecord(record);
     },
     async cancelChat(userId, chatId) {
-      const pending = await app.db.export.findMany({ where: { userId, chatId, delivery: 'file', status: { in: ['queued', 'running'] } } });
+      const pending = await app.db.export.findMany({
+        where: { userId, chatId, delivery: 'file', status: { in: ['queued', 'running'] } },
+      });
       let count = 0;
       for (const record of pending) if (await cancelRecord(record)) count++;
       return count;
@@ -256,10 +324,19 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
 }
 
 /** Claims a queued export for this process if its user is under the limit; true when claimed. */
-export async function claimExport(app: AppServices, job: { id: string; userId: string }, maxRunningPerUser: number): Promise<boolean> {
-  const runningForUser = await app.db.export.count({ where: { userId: job.userId, status: 'running', delivery: 'file' } });
+export async function claimExport(
+  app: AppServices,
+  job: { id: string; userId: string },
+  maxRunningPerUser: number,
+): Promise<boolean> {
+  const runningForUser = await app.db.export.count({
+    where: { userId: job.userId, status: 'running', delivery: 'file' },
+  });
   if (runningForUser >= maxRunningPerUser) return false;
-  const claimed = await app.db.export.updateMany({ where: { id: job.id, status: 'queued' }, data: { status: 'running', startedAt: new Date(), heartbeatAt: new Date() } });
+  const claimed = await app.db.export.updateMany({
+    where: { id: job.id, status: 'queued' },
+    data: { status: 'running', startedAt: new Date(), heartbeatAt: new Date() },
+  });
   return claimed.count === 1;
 }
 
@@ -280,7 +357,11 @@ export function createInProcessExportJobs(app: AppServices, options: ExportJobOp
     try {
       do {
         pumpAgain = false;
-        const queued = await app.db.export.findMany({ where: { status: 'queued', delivery: 'file' }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: 200 });
+        const queued = await app.db.export.findMany({
+          where: { status: 'queued', delivery: 'file' },
+          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+          take: 200,
+        });
         // A user whose oldest queued job could not start waits in this pass: a later job of theirs
         // must not slip in when one of their running jobs ends between two claims.
         const waitingUsers = new Set<string>();
@@ -308,8 +389,14 @@ export function createInProcessExportJobs(app: AppServices, options: ExportJobOp
   // A restart leaves nothing "running" forever: jobs start again from the beginning (their partial
   // files were never committed), and interrupted streams are marked failed.
   const recovered = (async () => {
-    await app.db.export.updateMany({ where: { status: 'running', delivery: 'file' }, data: { status: 'queued', startedAt: null, rowCount: null, bytes: null } });
-    await app.db.export.updateMany({ where: { status: 'running', delivery: 'stream' }, data: { status: 'failed', error: 'The server restarted during the download.', finishedAt: new Date() } });
+    await app.db.export.updateMany({
+      where: { status: 'running', delivery: 'file' },
+      data: { status: 'queued', startedAt: null, rowCount: null, bytes: null },
+    });
+    await app.db.export.updateMany({
+      where: { status: 'running', delivery: 'stream' },
+      data: { status: 'failed', error: 'The server restarted during the download.', finishedAt: new Date() },
+    });
     await pump();
   })().catch((error: unknown) => log.error({ err: error }, 'export recovery failed'));
   const cleaner = setInterval(() => void core.cleanup().catch(() => undefined), options.cleanupIntervalMs);

@@ -1,7 +1,13 @@
 import PgBoss from 'pg-boss';
 import { log } from '../log';
 import type { AppServices } from '../services';
-import { claimExport, createExportJobCore, STALE_HEARTBEAT_MS, type ExportJobOptions, type ExportJobs } from './export-jobs';
+import {
+  claimExport,
+  createExportJobCore,
+  STALE_HEARTBEAT_MS,
+  type ExportJobOptions,
+  type ExportJobs,
+} from './export-jobs';
 
 // On PostgreSQL, export jobs go through pg-boss: any web instance queues them, and any process that
 // works the queue (the web instances by default, `npm run worker` processes in a scale-out setup)
@@ -13,7 +19,11 @@ const STALE_SWEEP_MS = 5_000;
 
 class NotNow extends Error {}
 
-export function createPgBossExportJobs(app: AppServices, options: ExportJobOptions, config: { connectionString: string; work: boolean }): ExportJobs {
+export function createPgBossExportJobs(
+  app: AppServices,
+  options: ExportJobOptions,
+  config: { connectionString: string; work: boolean },
+): ExportJobs {
   const core = createExportJobCore(app, options);
   const boss = new PgBoss({ connectionString: config.connectionString, schema: 'askport_jobs' });
   boss.on('error', (error) => log.error({ err: error }, 'pg-boss error'));
@@ -21,7 +31,10 @@ export function createPgBossExportJobs(app: AppServices, options: ExportJobOptio
   let sweeper: NodeJS.Timeout | null = null;
 
   async function offerAbandoned(): Promise<void> {
-    const abandoned = await app.db.export.findMany({ where: { status: 'running', delivery: 'file', heartbeatAt: { lt: new Date(Date.now() - STALE_HEARTBEAT_MS) } }, select: { id: true } });
+    const abandoned = await app.db.export.findMany({
+      where: { status: 'running', delivery: 'file', heartbeatAt: { lt: new Date(Date.now() - STALE_HEARTBEAT_MS) } },
+      select: { id: true },
+    });
     for (const { id } of abandoned) {
       log.warn({ exportId: id }, 'export abandoned by its worker: offering it again');
       await boss.send(EXPORT_QUEUE, { exportId: id }, RETRY);
@@ -37,12 +50,17 @@ export function createPgBossExportJobs(app: AppServices, options: ExportJobOptio
       const current = await tx.export.findUniqueOrThrow({ where: { id: exportId } });
       if (current.status === 'running') {
         // Still alive elsewhere: try again later. A stale heartbeat means its process died.
-        if (current.heartbeatAt && Date.now() - current.heartbeatAt.getTime() < STALE_HEARTBEAT_MS) throw new NotNow('running elsewhere');
+        if (current.heartbeatAt && Date.now() - current.heartbeatAt.getTime() < STALE_HEARTBEAT_MS)
+          throw new NotNow('running elsewhere');
         await tx.export.update({ where: { id: exportId }, data: { status: 'queued', rowCount: null, bytes: null } });
       } else if (current.status !== 'queued') {
         return null; // finished, failed or cancelled: nothing to do
       }
-      const claimed = await claimExport({ ...app, db: tx as unknown as AppServices['db'] }, current, options.maxRunningPerUser);
+      const claimed = await claimExport(
+        { ...app, db: tx as unknown as AppServices['db'] },
+        current,
+        options.maxRunningPerUser,
+      );
       if (!claimed) throw new NotNow('the user already has the maximum number of running exports');
       return { userId: current.userId, chatId: current.chatId };
     });
@@ -52,17 +70,27 @@ export function createPgBossExportJobs(app: AppServices, options: ExportJobOptio
     await boss.start();
     await boss.createQueue(EXPORT_QUEUE, { name: EXPORT_QUEUE, ...RETRY }).catch(() => undefined);
     if (!config.work) return;
-    await boss.work<{ exportId: string }>(EXPORT_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
-      if (!job) return;
-      const claimed = await claim(job.data.exportId);
-      if (!claimed) return;
-      await core.start(job.data.exportId, claimed.userId, claimed.chatId);
-    });
+    await boss.work<{ exportId: string }>(
+      EXPORT_QUEUE,
+      { batchSize: 1, pollingIntervalSeconds: 0.5 },
+      async ([job]) => {
+        if (!job) return;
+        const claimed = await claim(job.data.exportId);
+        if (!claimed) return;
+        await core.start(job.data.exportId, claimed.userId, claimed.chatId);
+      },
+    );
     cleaner = setInterval(() => void core.cleanup().catch(() => undefined), options.cleanupIntervalMs);
     cleaner.unref();
     // A process killed outright (kill -9, a lost machine) leaves its exports "running" with a heartbeat
     // that stops; offer those again now rather than when pg-boss expires the job (a minute).
-    sweeper = setInterval(() => void offerAbandoned().catch((error: unknown) => log.error({ err: error }, 'could not check for abandoned exports')), STALE_SWEEP_MS);
+    sweeper = setInterval(
+      () =>
+        void offerAbandoned().catch((error: unknown) =>
+          log.error({ err: error }, 'could not check for abandoned exports'),
+        ),
+      STALE_SWEEP_MS,
+    );
     sweeper.unref();
     log.info({ pid: process.pid, queue: EXPORT_QUEUE }, 'export worker ready');
   })();
@@ -72,7 +100,9 @@ export function createPgBossExportJobs(app: AppServices, options: ExportJobOptio
     ...core.jobs,
     enqueue(exportId) {
       if (!exportId) return;
-      void ready.then(() => boss.send(EXPORT_QUEUE, { exportId }, RETRY)).catch((error: unknown) => log.error({ err: error, exportId }, 'could not queue the export'));
+      void ready
+        .then(() => boss.send(EXPORT_QUEUE, { exportId }, RETRY))
+        .catch((error: unknown) => log.error({ err: error, exportId }, 'could not queue the export'));
     },
     async close() {
       if (cleaner) clearInterval(cleaner);

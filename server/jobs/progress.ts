@@ -14,7 +14,13 @@ export async function currentProgress(app: AppServices, userId: string, exportId
  * Progress of one of the user's exports until it ends: events from this process's runner as they
  * happen, and the database's state at least every second (a runner in another process writes it).
  */
-export async function* followProgress(app: AppServices, userId: string, exportId: string, signal?: AbortSignal, pollMs = 1_000): AsyncGenerator<ExportProgress> {
+export async function* followProgress(
+  app: AppServices,
+  userId: string,
+  exportId: string,
+  signal?: AbortSignal,
+  pollMs = 1_000,
+): AsyncGenerator<ExportProgress> {
   let latest = await currentProgress(app, userId, exportId);
   yield latest;
   let pending: ExportProgress | null = null;
@@ -35,7 +41,12 @@ export async function* followProgress(app: AppServices, userId: string, exportId
       if (signal?.aborted) return;
       const next: ExportProgress = pending ?? (await currentProgress(app, userId, exportId));
       pending = null;
-      if (next.status !== latest.status || next.rowsWritten !== latest.rowsWritten || next.bytes !== latest.bytes || next.etaSeconds !== latest.etaSeconds) {
+      if (
+        next.status !== latest.status ||
+        next.rowsWritten !== latest.rowsWritten ||
+        next.bytes !== latest.bytes ||
+        next.etaSeconds !== latest.etaSeconds
+      ) {
         latest = next;
         yield latest;
       }

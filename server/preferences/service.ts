@@ -2,8 +2,18 @@ import { DEFAULT_PREFERENCES, type Preferences, type PreferencesUpdate } from '@
 import type { ExportFormat } from '@/lib/export-request';
 import type { AppDb } from '../db/client';
 
-function toPreferences(record: { defaultFormat: string | null; csvByteOrderMark: boolean; includeMetadata: boolean; neutraliseFormulas: boolean }): Preferences {
-  return { defaultFormat: (record.defaultFormat as ExportFormat | null) ?? null, csvByteOrderMark: record.csvByteOrderMark, includeMetadata: record.includeMetadata, neutraliseFormulas: record.neutraliseFormulas };
+function toPreferences(record: {
+  defaultFormat: string | null;
+  csvByteOrderMark: boolean;
+  includeMetadata: boolean;
+  neutraliseFormulas: boolean;
+}): Preferences {
+  return {
+    defaultFormat: (record.defaultFormat as ExportFormat | null) ?? null,
+    csvByteOrderMark: record.csvByteOrderMark,
+    includeMetadata: record.includeMetadata,
+    neutraliseFormulas: record.neutraliseFormulas,
+  };
 }
 
 /**
@@ -21,7 +31,12 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 export async function updatePreferences(db: AppDb, userId: string, patch: PreferencesUpdate): Promise<Preferences> {
-  const upsert = () => db.exportPreference.upsert({ where: { userId }, create: { userId, ...DEFAULT_PREFERENCES, ...patch }, update: patch });
+  const upsert = () =>
+    db.exportPreference.upsert({
+      where: { userId },
+      create: { userId, ...DEFAULT_PREFERENCES, ...patch },
+      update: patch,
+    });
   try {
     return toPreferences(await upsert());
   } catch (error) {

@@ -3,7 +3,16 @@ import type { GuardedSql, SqlDialect } from './guard';
 import { AskportError } from '../errors';
 
 /** What a column holds, as far as the data source says; writers use it to keep numbers exact. */
-export type ColumnKind = 'integer' | 'decimal' | 'float' | 'boolean' | 'timestamp' | 'date' | 'text' | 'binary' | 'unknown';
+export type ColumnKind =
+  | 'integer'
+  | 'decimal'
+  | 'float'
+  | 'boolean'
+  | 'timestamp'
+  | 'date'
+  | 'text'
+  | 'binary'
+  | 'unknown';
 
 export interface QueryColumn {
   name: string;

@@ -25,7 +25,10 @@ export class SqlRefusedError extends InvalidRequestError {
 export function trimStatement(input: string): string {
   const sql = input.trim().replace(/(;\s*)+$/, '');
   if (sql.length === 0) throw new SqlRefusedError('The query is empty.');
-  if (sql.length > MAX_SQL_LENGTH) throw new SqlRefusedError(`The query is too long (${sql.length.toLocaleString('en-US')} characters; the limit is ${MAX_SQL_LENGTH.toLocaleString('en-US')}).`);
+  if (sql.length > MAX_SQL_LENGTH)
+    throw new SqlRefusedError(
+      `The query is too long (${sql.length.toLocaleString('en-US')} characters; the limit is ${MAX_SQL_LENGTH.toLocaleString('en-US')}).`,
+    );
   return sql;
 }
 
@@ -42,7 +45,9 @@ export const ONE_STATEMENT = 'Send one statement at a time.';
 export function inTextOrder(tables: Iterable<string>, sql: string): string[] {
   const text = sql.toLowerCase();
   const position = (table: string) => {
-    const found = text.search(new RegExp(`(^|[^a-z0-9_])${table.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^a-z0-9_])`));
+    const found = text.search(
+      new RegExp(`(^|[^a-z0-9_])${table.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^a-z0-9_])`),
+    );
     return found === -1 ? Number.MAX_SAFE_INTEGER : found;
   };
   return [...new Set(tables)].sort((a, b) => position(a) - position(b) || a.localeCompare(b));

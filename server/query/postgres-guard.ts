@@ -1,5 +1,14 @@
 import { hasSqlDetails, loadModule, parseSync } from 'libpg-query';
-import { NOT_A_READ, ONE_STATEMENT, SqlRefusedError, inTextOrder, notARead, trimStatement, unknownTableMessage, type GuardedSql } from './guard';
+import {
+  NOT_A_READ,
+  ONE_STATEMENT,
+  SqlRefusedError,
+  inTextOrder,
+  notARead,
+  trimStatement,
+  unknownTableMessage,
+  type GuardedSql,
+} from './guard';
 
 // User SQL for PostgreSQL is read by PostgreSQL's own parser (libpg_query, compiled to WASM) and
 // allowed only when every part of the parse tree is on an allow-list: the node kinds of a plain read,
@@ -10,6 +19,7 @@ import { NOT_A_READ, ONE_STATEMENT, SqlRefusedError, inTextOrder, notARead, trim
 // assumes (postgres-source.ts), so both read every string literal the same way.
 
 /** Node kinds a read-only SELECT is made of. Anything else in the tree is refused. */
+// biome-ignore format: a word list reads best packed
 const ALLOWED_NODES = new Set([
   'SelectStmt', 'RangeVar', 'RangeSubselect', 'RangeFunction', 'JoinExpr', 'ResTarget', 'ColumnRef', 'A_Star', 'A_Const',
   'A_Expr', 'BoolExpr', 'NullTest', 'BooleanTest', 'FuncCall', 'TypeCast', 'CaseExpr', 'CaseWhen', 'CoalesceExpr',
@@ -19,6 +29,7 @@ const ALLOWED_NODES = new Set([
 ]);
 
 /** Ordinary functions: string, math, date/time, conditional, JSON, array, aggregate and window. */
+// biome-ignore format: a word list reads best packed
 const ALLOWED_FUNCTIONS = new Set([
   // aggregates
   'count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'json_agg', 'jsonb_agg',
@@ -57,6 +68,7 @@ const ALLOWED_FUNCTIONS = new Set([
 ]);
 
 /** Operators of the built-in types (comparison, arithmetic, text, pattern, JSON, array), and the words the parser uses for BETWEEN. */
+// biome-ignore format: a word list reads best packed
 const ALLOWED_OPERATORS = new Set([
   '=', '<>', '!=', '<', '>', '<=', '>=', '+', '-', '*', '/', '%', '^', '|/', '||/', '@', '&', '|', '#', '~', '<<', '>>', '||',
   '~~', '!~~', '~~*', '!~~*', '!~', '~*', '!~*', '->', '->>', '#>', '#>>', '#-', '@>', '<@', '?', '?|', '?&', '&&',
@@ -64,6 +76,7 @@ const ALLOWED_OPERATORS = new Set([
 ]);
 
 /** Types a query may name in a cast or a column definition: none whose input function reads the catalog (reg*) or files. */
+// biome-ignore format: a word list reads best packed
 const ALLOWED_TYPES = new Set([
   'int2', 'int4', 'int8', 'smallint', 'integer', 'bigint', 'int', 'numeric', 'decimal', 'float4', 'float8', 'real', 'text', 'varchar',
   'bpchar', 'char', 'bool', 'boolean', 'date', 'time', 'timetz', 'timestamp', 'timestamptz', 'interval', 'json', 'jsonb', 'uuid',
@@ -71,6 +84,7 @@ const ALLOWED_TYPES = new Set([
 ]);
 
 /** Only date and time: current_user and the like tell about the server, not the data. */
+// biome-ignore format: a word list reads best packed
 const ALLOWED_VALUE_FUNCTIONS = new Set([
   'SVFOP_CURRENT_DATE', 'SVFOP_CURRENT_TIME', 'SVFOP_CURRENT_TIME_N', 'SVFOP_CURRENT_TIMESTAMP', 'SVFOP_CURRENT_TIMESTAMP_N',
   'SVFOP_LOCALTIME', 'SVFOP_LOCALTIME_N', 'SVFOP_LOCALTIMESTAMP', 'SVFOP_LOCALTIMESTAMP_N',
@@ -78,9 +92,18 @@ const ALLOWED_VALUE_FUNCTIONS = new Set([
 
 /** How a refused node kind is named in the sentence. */
 const NODE_WORDS: Record<string, string> = {
-  InsertStmt: 'an INSERT', UpdateStmt: 'an UPDATE', DeleteStmt: 'a DELETE', MergeStmt: 'a MERGE', LockingClause: 'FOR UPDATE/FOR SHARE',
-  XmlExpr: 'an XML expression', XmlSerialize: 'an XML expression', RangeTableSample: 'TABLESAMPLE', ParamRef: 'a parameter ($1)',
-  CurrentOfExpr: 'WHERE CURRENT OF', RangeTableFunc: 'XMLTABLE', JsonTable: 'JSON_TABLE',
+  InsertStmt: 'an INSERT',
+  UpdateStmt: 'an UPDATE',
+  DeleteStmt: 'a DELETE',
+  MergeStmt: 'a MERGE',
+  LockingClause: 'FOR UPDATE/FOR SHARE',
+  XmlExpr: 'an XML expression',
+  XmlSerialize: 'an XML expression',
+  RangeTableSample: 'TABLESAMPLE',
+  ParamRef: 'a parameter ($1)',
+  CurrentOfExpr: 'WHERE CURRENT OF',
+  RangeTableFunc: 'XMLTABLE',
+  JsonTable: 'JSON_TABLE',
 };
 
 const DEFAULT_SCHEMA = 'public';
@@ -127,7 +150,10 @@ export async function guardPostgresSql(input: string, allowedTables: readonly st
 
 function statementWords(kind: string): string {
   if (NODE_WORDS[kind]) return `${NODE_WORDS[kind]} statement`;
-  const word = kind.replace(/Stmt$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
+  const word = kind
+    .replace(/Stmt$/, '')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toUpperCase();
   return `a ${word} statement`;
 }
 
@@ -161,19 +187,26 @@ class PostgresReading {
 
   /** A SELECT: its WITH names are visible in its body, each CTE seeing those before it (all of them if RECURSIVE). */
   select(body: Tree, scope: ReadonlySet<string>): void {
-    if (body.intoClause) throw new SqlRefusedError('SELECT … INTO writes a table; only read-only queries can run here.');
-    if (Array.isArray(body.lockingClause) && body.lockingClause.length > 0) throw new SqlRefusedError('FOR UPDATE and FOR SHARE lock rows; only plain reads can run here.');
+    if (body.intoClause)
+      throw new SqlRefusedError('SELECT … INTO writes a table; only read-only queries can run here.');
+    if (Array.isArray(body.lockingClause) && body.lockingClause.length > 0)
+      throw new SqlRefusedError('FOR UPDATE and FOR SHARE lock rows; only plain reads can run here.');
     let inner = scope;
     const withClause = body.withClause as Tree | undefined;
     if (withClause) {
-      const ctes = (Array.isArray(withClause.ctes) ? withClause.ctes : []).map((item) => (item as Tree).CommonTableExpr as Tree | undefined);
+      const ctes = (Array.isArray(withClause.ctes) ? withClause.ctes : []).map(
+        (item) => (item as Tree).CommonTableExpr as Tree | undefined,
+      );
       const visible = new Set(scope);
       if (withClause.recursive) for (const cte of ctes) if (cte) visible.add(String(cte.ctename));
       for (const cte of ctes) {
         if (!cte) throw new SqlRefusedError(NOT_A_READ);
         const query = cte.ctequery as Tree | undefined;
         const [kind] = Object.keys(query ?? {});
-        if (kind !== 'SelectStmt') throw new SqlRefusedError(`${NOT_A_READ.slice(0, -1)}; this WITH holds ${statementWords(kind ?? 'unknown')}.`);
+        if (kind !== 'SelectStmt')
+          throw new SqlRefusedError(
+            `${NOT_A_READ.slice(0, -1)}; this WITH holds ${statementWords(kind ?? 'unknown')}.`,
+          );
         this.fields(cte, new Set(visible));
         visible.add(String(cte.ctename));
       }
@@ -199,7 +232,8 @@ class PostgresReading {
   private fields(body: Tree, scope: ReadonlySet<string>): void {
     for (const [key, child] of Object.entries(body)) {
       if (key === 'typeName') this.type(child as Tree);
-      if (key === 'intoClause' && child) throw new SqlRefusedError('SELECT … INTO writes a table; only read-only queries can run here.');
+      if (key === 'intoClause' && child)
+        throw new SqlRefusedError('SELECT … INTO writes a table; only read-only queries can run here.');
       this.visit(child, scope);
     }
   }
@@ -207,9 +241,11 @@ class PostgresReading {
   private node(kind: string, body: Tree, scope: ReadonlySet<string>): void {
     switch (kind) {
       case 'SelectStmt':
-        return this.select(body, scope);
+        this.select(body, scope);
+        return;
       case 'RangeVar':
-        return this.relation(body, scope);
+        this.relation(body, scope);
+        return;
       case 'FuncCall':
         this.function(names(body.funcname));
         break;
@@ -228,34 +264,47 @@ class PostgresReading {
         break;
       case 'SQLValueFunction':
         if (!ALLOWED_VALUE_FUNCTIONS.has(String(body.op))) {
-          throw new SqlRefusedError(`${String(body.op).replace(/^SVFOP_/, '').toLowerCase()} is not available in queries; only the current date and time are.`);
+          throw new SqlRefusedError(
+            `${String(body.op)
+              .replace(/^SVFOP_/, '')
+              .toLowerCase()} is not available in queries; only the current date and time are.`,
+          );
         }
         break;
       default:
-        if (!ALLOWED_NODES.has(kind)) throw new SqlRefusedError(`That SQL uses ${NODE_WORDS[kind] ?? kind}, which is not allowed in queries. ${NOT_A_READ}`);
+        if (!ALLOWED_NODES.has(kind))
+          throw new SqlRefusedError(
+            `That SQL uses ${NODE_WORDS[kind] ?? kind}, which is not allowed in queries. ${NOT_A_READ}`,
+          );
     }
     this.fields(body, scope);
   }
 
   private relation(body: Tree, scope: ReadonlySet<string>): void {
-    const parts = [body.catalogname, body.schemaname, body.relname].filter((part): part is string => typeof part === 'string' && part.length > 0);
+    const parts = [body.catalogname, body.schemaname, body.relname].filter(
+      (part): part is string => typeof part === 'string' && part.length > 0,
+    );
     const name = String(body.relname ?? '');
     // An unqualified name in a CTE's scope is that CTE; a qualified one never is.
     if (parts.length === 1 && scope.has(name)) return;
-    if (unqualified(parts, DEFAULT_SCHEMA) === null || !this.allowed.has(name)) throw new SqlRefusedError(unknownTableMessage(parts.join('.'), this.allowed));
+    if (unqualified(parts, DEFAULT_SCHEMA) === null || !this.allowed.has(name))
+      throw new SqlRefusedError(unknownTableMessage(parts.join('.'), this.allowed));
     this.tables.add(name);
   }
 
   private function(parts: string[]): void {
     const name = unqualified(parts, CATALOG_SCHEMA);
     if (name === null || !ALLOWED_FUNCTIONS.has(name)) {
-      throw new SqlRefusedError(`The function ${parts.join('.')}() is not allowed in queries. Ordinary string, number, date, JSON, array, aggregate and window functions are.`);
+      throw new SqlRefusedError(
+        `The function ${parts.join('.')}() is not allowed in queries. Ordinary string, number, date, JSON, array, aggregate and window functions are.`,
+      );
     }
   }
 
   private operator(parts: string[]): void {
     const name = unqualified(parts, CATALOG_SCHEMA);
-    if (name === null || !ALLOWED_OPERATORS.has(name)) throw new SqlRefusedError(`The operator ${parts.join('.')} is not allowed in queries.`);
+    if (name === null || !ALLOWED_OPERATORS.has(name))
+      throw new SqlRefusedError(`The operator ${parts.join('.')} is not allowed in queries.`);
   }
 
   private type(held: Tree | undefined): void {
@@ -263,6 +312,7 @@ class PostgresReading {
     const body = (held.TypeName as Tree | undefined) ?? held;
     const parts = names(body.names);
     const name = unqualified(parts, CATALOG_SCHEMA);
-    if (body.setof || body.pct_type || name === null || !ALLOWED_TYPES.has(name)) throw new SqlRefusedError(`The type ${parts.join('.') || 'given'} cannot be used in queries.`);
+    if (body.setof || body.pct_type || name === null || !ALLOWED_TYPES.has(name))
+      throw new SqlRefusedError(`The type ${parts.join('.') || 'given'} cannot be used in queries.`);
   }
 }

@@ -6,6 +6,7 @@ import { log } from '../log';
 // and nothing else. Checked once per data source, before its first query.
 
 /** Predefined roles that reach files, programs, other sessions, every table or the server's settings. */
+// biome-ignore format: a word list reads best packed
 const PRIVILEGED_ROLES = [
   'pg_read_server_files', 'pg_write_server_files', 'pg_execute_server_program', 'pg_signal_backend', 'pg_read_all_data', 'pg_write_all_data',
   'pg_read_all_settings', 'pg_read_all_stats', 'pg_stat_scan_tables', 'pg_monitor', 'pg_checkpoint', 'pg_create_subscription',

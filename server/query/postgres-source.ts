@@ -6,11 +6,33 @@ import { crlfRecords } from './crlf-records';
 import { log } from '../log';
 import { createCsvEncoder } from '../export/encoders';
 import { PREVIEW_CELL_CHARS, PREVIEW_MAX_BYTES } from '@/lib/limits';
-import { DataSourceUnavailableError, DEFAULT_BATCH_SIZE, DEFAULT_MAX_CELL_BYTES, QueryExecutionError, QueryTimeoutError, type CellValue, type ColumnKind, type DataSourceOptions, type EncodedBatch, type EncodedStream, type DataSource, type QueryColumn, type RowStream } from './data-source';
+import {
+  DataSourceUnavailableError,
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_MAX_CELL_BYTES,
+  QueryExecutionError,
+  QueryTimeoutError,
+  type CellValue,
+  type ColumnKind,
+  type DataSourceOptions,
+  type EncodedBatch,
+  type EncodedStream,
+  type DataSource,
+  type QueryColumn,
+  type RowStream,
+} from './data-source';
 import { SqlRefusedError } from './guard';
 import { guardPostgresSql } from './postgres-guard';
 import { checkDataSourceRole } from './postgres-role';
-import { countQuery, describeQuery, previewQuery, previewRow, sizeCheckColumn, sizeCheckMessage, sizeCheckedQuery } from './postgres-sql';
+import {
+  countQuery,
+  describeQuery,
+  previewQuery,
+  previewRow,
+  sizeCheckColumn,
+  sizeCheckMessage,
+  sizeCheckedQuery,
+} from './postgres-sql';
 
 // Reads run in a READ ONLY, REPEATABLE READ transaction (one snapshot for preview and count, or for a
 // whole export) with a statement timeout, through a server-side cursor a batch at a time. Every
@@ -54,9 +76,14 @@ function openCursor(client: pg.PoolClient, sql: string): Cursor<CellValue[]> {
 }
 
 /** Reads up to `count` rows and the result's column descriptions. */
-function readBatch(cursor: Cursor<CellValue[]>, count: number): Promise<{ rows: CellValue[][]; fields: pg.FieldDef[] }> {
+function readBatch(
+  cursor: Cursor<CellValue[]>,
+  count: number,
+): Promise<{ rows: CellValue[][]; fields: pg.FieldDef[] }> {
   return new Promise((resolve, reject) => {
-    cursor.read(count, (error, rows, result) => (error ? reject(error) : resolve({ rows, fields: result?.fields ?? [] })));
+    cursor.read(count, (error, rows, result) =>
+      error ? reject(error) : resolve({ rows, fields: result?.fields ?? [] }),
+    );
   });
 }
 
@@ -67,7 +94,11 @@ function toColumns(fields: pg.FieldDef[]): QueryColumn[] {
 /** PostgreSQL ended the session (shutdown, crash, not accepting connections) or the socket broke. */
 function isConnectionLoss(error: unknown): boolean {
   const code = String((error as { code?: unknown } | null)?.code ?? '');
-  if (code.startsWith('08') || ['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code)) return true;
+  if (
+    code.startsWith('08') ||
+    ['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code)
+  )
+    return true;
   return /Connection terminated|not queryable|Client was closed/.test(error instanceof Error ? error.message : '');
 }
 
@@ -115,11 +146,16 @@ const BATCH_BYTES = 8 * 1024 * 1024;
 
 function rowBytes(row: CellValue[]): number {
   let bytes = 0;
-  for (const value of row) bytes += typeof value === 'string' ? value.length : value instanceof Uint8Array ? value.byteLength : 8;
+  for (const value of row)
+    bytes += typeof value === 'string' ? value.length : value instanceof Uint8Array ? value.byteLength : 8;
   return bytes;
 }
 
-export function createPostgresDataSource(connectionString: string, timeoutMs: number, options: Partial<DataSourceOptions> = {}): DataSource {
+export function createPostgresDataSource(
+  connectionString: string,
+  timeoutMs: number,
+  options: Partial<DataSourceOptions> = {},
+): DataSource {
   const { maxCellBytes = DEFAULT_MAX_CELL_BYTES, allowPrivileged = false } = options;
   const pool = new pg.Pool({ connectionString, max: 10, types: typeParsers });
   // A server restart or a killed backend ends connections with an 'error' event, idle or in use;
@@ -148,7 +184,11 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
   /** The allowed tables, read once: every table and view of schema public but pg_* names (catalog names come first on the search path). */
   function allowedTables(): Promise<string[]> {
     tables ??= verifyRole()
-      .then(() => pool.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name NOT LIKE 'pg\\_%' ORDER BY table_name"))
+      .then(() =>
+        pool.query<{ table_name: string }>(
+          "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name NOT LIKE 'pg\\_%' ORDER BY table_name",
+        ),
+      )
       .then((result) => result.rows.map((row) => row.table_name));
     tables.catch(() => (tables = null));
     return tables;
@@ -193,8 +233,21 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
     const check = sizeCheckColumn(typeOids);
     if (!check) return sql;
     const field = fields[check.index]!;
-    const typeName = check.typeName ?? (await client.query<{ name: string }>('SELECT format_type($1, $2) AS name', [field.dataTypeID, field.dataTypeModifier])).rows[0]!.name;
-    return sizeCheckedQuery(sql, fields.map((item) => item.name), typeOids, maxCellBytes, typeName);
+    const typeName =
+      check.typeName ??
+      (
+        await client.query<{ name: string }>('SELECT format_type($1, $2) AS name', [
+          field.dataTypeID,
+          field.dataTypeModifier,
+        ])
+      ).rows[0]!.name;
+    return sizeCheckedQuery(
+      sql,
+      fields.map((item) => item.name),
+      typeOids,
+      maxCellBytes,
+      typeName,
+    );
   }
 
   /** The error as the person should read it: a size check's sentence, else the database's. */
@@ -216,7 +269,10 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
       let failed = true;
       try {
         const fields = await describe(client, guarded.sql);
-        const { text, reads } = previewQuery(guarded.sql, fields.map((field) => field.dataTypeID));
+        const { text, reads } = previewQuery(
+          guarded.sql,
+          fields.map((field) => field.dataTypeID),
+        );
         const rows: CellValue[][] = [];
         let cutCells = 0;
         let bytes = 0;
@@ -226,7 +282,10 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
           // Each fetch takes as many rows as fit what is left of the byte budget at their largest size.
           const largestRow = Math.max(1, fields.length) * PREVIEW_CELL_CHARS * 4;
           while (rows.length < limit && !bytesLimited) {
-            const count = Math.max(1, Math.min(limit - rows.length, Math.floor((PREVIEW_MAX_BYTES - bytes) / largestRow)));
+            const count = Math.max(
+              1,
+              Math.min(limit - rows.length, Math.floor((PREVIEW_MAX_BYTES - bytes) / largestRow)),
+            );
             const batch = await cursor.read(count);
             for (const raw of batch) {
               const row = previewRow(raw, reads, () => cutCells++);
@@ -244,7 +303,14 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
         }
         const total = await client.query<{ count: string }>(countQuery(guarded.sql));
         failed = false;
-        return { columns: toColumns(fields), rows, totalRows: Number(total.rows[0]?.count ?? 0), tables: guarded.tables, cutCells, bytesLimited };
+        return {
+          columns: toColumns(fields),
+          rows,
+          totalRows: Number(total.rows[0]?.count ?? 0),
+          tables: guarded.tables,
+          cutCells,
+          bytesLimited,
+        };
       } catch (error) {
         throw toExecutionError(error, timeoutMs);
       } finally {
@@ -277,7 +343,13 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
         if (closed) return;
         closed = true;
         // On a lost connection the cursor's close would wait forever for the server's answer.
-        if (broken.has(client) || !(await within(cursor.close(), CLOSE_TIMEOUT_MS).then(() => true, () => false))) {
+        if (
+          broken.has(client) ||
+          !(await within(cursor.close(), CLOSE_TIMEOUT_MS).then(
+            () => true,
+            () => false,
+          ))
+        ) {
           client.release(true);
           return;
         }
@@ -335,7 +407,11 @@ export function createPostgresDataSource(connectionString: string, timeoutMs: nu
       // never holds a value whole: one limit for every format.
       let copySql: string;
       try {
-        copySql = postgresCopyCsvQuery(await sizeChecked(client, guarded.sql, fields), typeOids, options.neutraliseFormulas);
+        copySql = postgresCopyCsvQuery(
+          await sizeChecked(client, guarded.sql, fields),
+          typeOids,
+          options.neutraliseFormulas,
+        );
       } catch (error) {
         await finish(client, true);
         throw toExecutionError(error, timeoutMs);

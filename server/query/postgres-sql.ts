@@ -8,7 +8,9 @@ import { cutCellText, rowTooLargeMessage, valueTooLargeMessage, type CellValue }
 // not matter, and given their own names back outside.
 
 /** Types whose values have a small fixed or bounded size: never cut, never size-checked. */
-const BOUNDED_TYPES: ReadonlySet<number> = new Set([16, 20, 21, 23, 26, 650, 700, 701, 790, 829, 869, 1042, 1082, 1083, 1114, 1184, 1186, 1266, 1700, 2950]);
+const BOUNDED_TYPES: ReadonlySet<number> = new Set([
+  16, 20, 21, 23, 26, 650, 700, 701, 790, 829, 869, 1042, 1082, 1083, 1114, 1184, 1186, 1266, 1700, 2950,
+]);
 const BYTEA = 17;
 /** text, varchar, name: octet_length reads the stored length, no conversion. */
 const TEXT_TYPES: ReadonlySet<number> = new Set([19, 25, 1043]);
@@ -36,7 +38,9 @@ const PREVIEW_BYTES_KEPT = Math.floor((PREVIEW_CELL_CHARS * 3) / 4);
  */
 export function previewQuery(sql: string, typeOids: number[]): { text: string; reads: PreviewRead[] } {
   const names = positional(typeOids.length);
-  const reads: PreviewRead[] = typeOids.map((oid) => (BOUNDED_TYPES.has(oid) ? 'whole' : oid === BYTEA ? 'bytes' : 'text'));
+  const reads: PreviewRead[] = typeOids.map((oid) =>
+    BOUNDED_TYPES.has(oid) ? 'whole' : oid === BYTEA ? 'bytes' : 'text',
+  );
   const select = names.map((name, index) => {
     if (reads[index] === 'whole') return name;
     if (reads[index] === 'bytes') return `substring(${name} from 1 for ${PREVIEW_BYTES_KEPT}), octet_length(${name})`;
@@ -73,7 +77,12 @@ export function previewRow(raw: CellValue[], reads: PreviewRead[], onCut: () => 
 const TOO_LARGE = 'askport_too_large:';
 
 /** The type names of the columns a size check can cast to without asking the database. */
-const BUILTIN_TYPE_NAMES: ReadonlyMap<number, string> = new Map([[17, 'bytea'], [19, 'name'], [25, 'text'], [1043, 'varchar']]);
+const BUILTIN_TYPE_NAMES: ReadonlyMap<number, string> = new Map([
+  [17, 'bytea'],
+  [19, 'name'],
+  [25, 'text'],
+  [1043, 'varchar'],
+]);
 
 /** Where a size check goes: the first unbounded column, and its type's name when it is a common one (else ask format_type). */
 export function sizeCheckColumn(typeOids: number[]): { index: number; typeName: string | null } | null {
@@ -91,20 +100,34 @@ export function sizeCheckColumn(typeOids: number[]): { index: number; typeName: 
  * sort, 25 ms to the first row became 400 ms). The marker is joined to an empty piece of the value so
  * it is not a constant the planner would evaluate up front. Unchanged when every column is bounded.
  */
-export function sizeCheckedQuery(sql: string, columnNames: string[], typeOids: number[], maxCellBytes: number, typeName: string): string {
+export function sizeCheckedQuery(
+  sql: string,
+  columnNames: string[],
+  typeOids: number[],
+  maxCellBytes: number,
+  typeName: string,
+): string {
   const check = sizeCheckColumn(typeOids);
   if (!check) return sql;
   const names = positional(typeOids.length);
   const unbounded = typeOids.flatMap((oid, index) => (BOUNDED_TYPES.has(oid) ? [] : [index]));
   const size = (index: number) => {
     const oid = typeOids[index]!;
-    return oid === BYTEA || TEXT_TYPES.has(oid) ? `octet_length(${names[index]})` : `octet_length(${names[index]}::text)`;
+    return oid === BYTEA || TEXT_TYPES.has(oid)
+      ? `octet_length(${names[index]})`
+      : `octet_length(${names[index]}::text)`;
   };
   const total = unbounded.map((index) => `coalesce(${size(index)}, 0)`).join(' + ');
-  const which = unbounded.length === 1 ? `'${unbounded[0]! + 1}'` : `CASE ${unbounded.map((index) => `WHEN ${size(index)} > ${maxCellBytes} THEN '${index + 1}'`).join(' ')} ELSE '0' END`;
+  const which =
+    unbounded.length === 1
+      ? `'${unbounded[0]! + 1}'`
+      : `CASE ${unbounded.map((index) => `WHEN ${size(index)} > ${maxCellBytes} THEN '${index + 1}'`).join(' ')} ELSE '0' END`;
   const column = names[check.index]!;
   const raise = `('${TOO_LARGE}' || ${which} || coalesce(left(${column}::text, 0), ''))::int::text::${typeName}`;
-  const select = names.map((name, index) => `${index === check.index ? `CASE WHEN ${total} > ${maxCellBytes} THEN ${raise} ELSE ${name} END` : name} AS ${quoteIdentifier(columnNames[index]!)}`);
+  const select = names.map(
+    (name, index) =>
+      `${index === check.index ? `CASE WHEN ${total} > ${maxCellBytes} THEN ${raise} ELSE ${name} END` : name} AS ${quoteIdentifier(columnNames[index]!)}`,
+  );
   return `SELECT ${select.join(', ')} FROM (${sql}\n) AS askport_sized(${names.join(', ')})`;
 }
 
@@ -114,5 +137,7 @@ export function sizeCheckMessage(error: unknown, columnNames: string[], maxCellB
   const marker = new RegExp(`"${TOO_LARGE}(\\d+)"`).exec(message);
   if (!marker) return null;
   const column = Number(marker[1]);
-  return column === 0 ? rowTooLargeMessage(maxCellBytes) : valueTooLargeMessage(columnNames[column - 1] ?? `#${column}`, maxCellBytes);
+  return column === 0
+    ? rowTooLargeMessage(maxCellBytes)
+    : valueTooLargeMessage(columnNames[column - 1] ?? `#${column}`, maxCellBytes);
 }

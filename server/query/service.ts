@@ -24,7 +24,12 @@ export function tableSchemas(dataSource: DataSource): Promise<Array<{ table: str
   let schemas = schemasBySource.get(dataSource);
   if (!schemas) {
     schemas = allowedTables(dataSource).then((tables) =>
-      Promise.all(tables.map(async (table) => ({ table, columns: (await dataSource.preview(`SELECT * FROM ${table} LIMIT 0`, 0)).columns.map((column) => column.name) }))),
+      Promise.all(
+        tables.map(async (table) => ({
+          table,
+          columns: (await dataSource.preview(`SELECT * FROM ${table} LIMIT 0`, 0)).columns.map((column) => column.name),
+        })),
+      ),
     );
     schemasBySource.set(dataSource, schemas);
     schemas.catch(() => schemasBySource.delete(dataSource));
@@ -42,7 +47,11 @@ export async function checkSql(dataSource: DataSource, sql: string): Promise<Gua
 }
 
 /** Guards and runs a query for the chat: first rows plus the total count, in one pass through the guard. */
-export async function runPreview(dataSource: DataSource, sql: string, limit = PREVIEW_ROW_LIMIT): Promise<{ guarded: GuardedSql; preview: QueryPreview }> {
+export async function runPreview(
+  dataSource: DataSource,
+  sql: string,
+  limit = PREVIEW_ROW_LIMIT,
+): Promise<{ guarded: GuardedSql; preview: QueryPreview }> {
   const statement = trimStatement(sql);
   try {
     const preview = await dataSource.preview(statement, limit);
@@ -54,7 +63,11 @@ export async function runPreview(dataSource: DataSource, sql: string, limit = PR
 
 /** Database errors become sentences; anything unexpected stays an internal error. */
 export function asUserFacing(error: unknown): unknown {
-  if (error instanceof QueryTimeoutError || error instanceof DataSourceUnavailableError) return new InvalidRequestError(error.message);
-  if (error instanceof QueryExecutionError) return new InvalidRequestError(`The database could not run that query: ${error.message.replace(/^SqliteError:\s*/, '')}`);
+  if (error instanceof QueryTimeoutError || error instanceof DataSourceUnavailableError)
+    return new InvalidRequestError(error.message);
+  if (error instanceof QueryExecutionError)
+    return new InvalidRequestError(
+      `The database could not run that query: ${error.message.replace(/^SqliteError:\s*/, '')}`,
+    );
   return error;
 }

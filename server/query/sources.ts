@@ -26,7 +26,9 @@ function loadOnFirstUse(dialect: SqlDialect, load: () => Promise<DataSource>): D
 
 export function openDataSource(url: string, timeoutMs: number, options: Partial<DataSourceOptions> = {}): DataSource {
   if (!isPostgresUrl(url)) return createSqliteDataSource(sqlitePathFromUrl(url), timeoutMs, options);
-  return loadOnFirstUse('postgresql', async () => (await import('./postgres-source')).createPostgresDataSource(url, timeoutMs, options));
+  return loadOnFirstUse('postgresql', async () =>
+    (await import('./postgres-source')).createPostgresDataSource(url, timeoutMs, options),
+  );
 }
 
 const holder = globalThis as unknown as { askportDataSource?: DataSource };
@@ -34,6 +36,9 @@ const holder = globalThis as unknown as { askportDataSource?: DataSource };
 /** The process's data source, from DATA_DATABASE_URL. */
 export function getDataSource(): DataSource {
   const env = getEnv();
-  holder.askportDataSource ??= openDataSource(env.dataDatabaseUrl, env.QUERY_TIMEOUT_MS, { maxCellBytes: env.EXPORT_MAX_CELL_BYTES, allowPrivileged: env.DATA_SOURCE_ALLOW_PRIVILEGED });
+  holder.askportDataSource ??= openDataSource(env.dataDatabaseUrl, env.QUERY_TIMEOUT_MS, {
+    maxCellBytes: env.EXPORT_MAX_CELL_BYTES,
+    allowPrivileged: env.DATA_SOURCE_ALLOW_PRIVILEGED,
+  });
   return holder.askportDataSource;
 }

@@ -20,7 +20,12 @@ export type SqliteRefusal = Error & { refused: true };
  * only allow-listed functions (Function, PureFunc and the Agg* opcodes name them). Self-contained:
  * the query processes run it from its source text (sqlite-source.ts), on the very statement they run.
  */
-export function sqliteGuardRuntime(messages: { notARead: string; notAReadPrefix: string; oneStatement: string }): SqliteGuard {
+export function sqliteGuardRuntime(messages: {
+  notARead: string;
+  notAReadPrefix: string;
+  oneStatement: string;
+}): SqliteGuard {
+  // biome-ignore format: a word list reads best packed
   const ALLOWED_FUNCTIONS = new Set([
     'abs', 'avg', 'count', 'group_concat', 'string_agg', 'max', 'min', 'sum', 'total', 'char', 'glob', 'hex', 'unhex', 'instr', 'length',
     'octet_length', 'like', 'lower', 'ltrim', 'rtrim', 'trim', 'nullif', 'printf', 'format', 'quote', 'random', 'randomblob', 'zeroblob',
@@ -34,8 +39,17 @@ export function sqliteGuardRuntime(messages: { notARead: string; notAReadPrefix:
     'jsonb_group_array', 'json_group_object', 'jsonb_group_object',
     'row_number', 'rank', 'dense_rank', 'percent_rank', 'cume_dist', 'ntile', 'lag', 'lead', 'first_value', 'last_value', 'nth_value',
   ]);
-  const FUNCTION_OPCODES = new Set(['Function', 'PureFunc', 'AggStep', 'AggStep1', 'AggFinal', 'AggValue', 'AggInverse']);
+  const FUNCTION_OPCODES = new Set([
+    'Function',
+    'PureFunc',
+    'AggStep',
+    'AggStep1',
+    'AggFinal',
+    'AggValue',
+    'AggInverse',
+  ]);
   // Opcodes no plain read has; the readonly flag already refuses most of what they do.
+  // biome-ignore format: a word list reads best packed
   const NEVER = new Set(['OpenWrite', 'ParseSchema', 'SqlExec', 'Vacuum', 'IncrVacuum', 'JournalMode', 'Destroy', 'Clear', 'CreateBtree', 'DropTable', 'DropIndex', 'DropTrigger', 'SetCookie', 'LoadAnalysis', 'IntegrityCk', 'Checkpoint', 'Expire', 'Pagecount', 'MaxPgcnt']);
   /** OpenRead's P5 flag for "P2 is a register, not a root page". */
   const P2_IS_REGISTER = 0x10;
@@ -50,7 +64,10 @@ export function sqliteGuardRuntime(messages: { notARead: string; notAReadPrefix:
   const isUserTable = (name: string) => !name.toLowerCase().startsWith('sqlite_');
 
   function allowedTables(db: BetterSqlite3.Database): string[] {
-    return (db.prepare(USER_TABLES).all() as SchemaRow[]).filter((row) => (row.type === 'table' || row.type === 'view') && isUserTable(row.name)).map((row) => row.name).sort();
+    return (db.prepare(USER_TABLES).all() as SchemaRow[])
+      .filter((row) => (row.type === 'table' || row.type === 'view') && isUserTable(row.name))
+      .map((row) => row.name)
+      .sort();
   }
 
   function unknownTable(name: string, db: BetterSqlite3.Database): never {
@@ -93,7 +110,9 @@ export function sqliteGuardRuntime(messages: { notARead: string; notAReadPrefix:
           at += skipped[0].length;
           continue;
         }
-        const alone = !(word.test(token[0]!) && word.test(sql[at - 1] ?? '')) && !(word.test(token.at(-1)!) && word.test(sql[at + token.length] ?? ''));
+        const alone =
+          !(word.test(token[0]!) && word.test(sql[at - 1] ?? '')) &&
+          !(word.test(token.at(-1)!) && word.test(sql[at + token.length] ?? ''));
         if (sql.startsWith(token, at) && alone) found.push(at);
         at += 1;
       }
@@ -122,7 +141,8 @@ export function sqliteGuardRuntime(messages: { notARead: string; notAReadPrefix:
 
   function prepare(db: BetterSqlite3.Database, sql: string) {
     const word = firstWord(sql);
-    if (word !== 'SELECT' && word !== 'WITH' && word !== 'VALUES') refuse(word ? `${messages.notAReadPrefix}; this is a ${word} statement.` : 'The query is empty.');
+    if (word !== 'SELECT' && word !== 'WITH' && word !== 'VALUES')
+      refuse(word ? `${messages.notAReadPrefix}; this is a ${word} statement.` : 'The query is empty.');
     const statement = prepareStatement(db, sql);
     if (!statement.reader || !statement.readonly) refuse(messages.notARead);
 
@@ -140,19 +160,26 @@ export function sqliteGuardRuntime(messages: { notARead: string; notAReadPrefix:
       program = db.prepare(`EXPLAIN ${sql}`).all() as typeof program;
     } catch (error) {
       // EXPLAIN of a statement with ? or :name wants their values: there are none to give.
-      if (/parameter/i.test(error instanceof Error ? error.message : '')) refuse('Query parameters (?) are not supported; write the value into the query.');
+      if (/parameter/i.test(error instanceof Error ? error.message : ''))
+        refuse('Query parameters (?) are not supported; write the value into the query.');
       throw error;
     }
     for (const op of program) {
       if (op.opcode === 'OpenRead' || op.opcode === 'ReopenIdx') {
-        if (op.p3 !== MAIN_DATABASE || (op.p5 & P2_IS_REGISTER) !== 0) unknownTable(op.p3 === 1 ? 'temp' : 'attached database', db);
+        if (op.p3 !== MAIN_DATABASE || (op.p5 & P2_IS_REGISTER) !== 0)
+          unknownTable(op.p3 === 1 ? 'temp' : 'attached database', db);
         if (!allowedPages.has(op.p2)) unknownTable(tableOfPage.get(op.p2) ?? 'sqlite_schema', db);
         tables.add(tableOfPage.get(op.p2)!);
       } else if (FUNCTION_OPCODES.has(op.opcode)) {
         const name = String(op.p4).replace(/\(-?\d+\)$/, '');
-        if (!ALLOWED_FUNCTIONS.has(name.toLowerCase())) refuse(`The function ${name}() is not allowed in queries. Ordinary string, number, date, JSON, aggregate and window functions are.`);
+        if (!ALLOWED_FUNCTIONS.has(name.toLowerCase()))
+          refuse(
+            `The function ${name}() is not allowed in queries. Ordinary string, number, date, JSON, aggregate and window functions are.`,
+          );
       } else if (op.opcode.startsWith('V') && op.opcode !== 'Variable') {
-        refuse('Table functions and virtual tables (such as pragma_table_info) are not available in queries; select from a table instead.');
+        refuse(
+          'Table functions and virtual tables (such as pragma_table_info) are not available in queries; select from a table instead.',
+        );
       } else if (op.opcode === 'Variable') {
         refuse('Query parameters (?) are not supported; write the value into the query.');
       } else if ((op.opcode === 'Transaction' && op.p2 !== 0) || NEVER.has(op.opcode)) {
@@ -165,4 +192,8 @@ export function sqliteGuardRuntime(messages: { notARead: string; notAReadPrefix:
   return { allowedTables, prepare };
 }
 
-export const SQLITE_GUARD_MESSAGES = { notARead: NOT_A_READ, notAReadPrefix: notARead('').replace(/; this is \.$/, ''), oneStatement: ONE_STATEMENT };
+export const SQLITE_GUARD_MESSAGES = {
+  notARead: NOT_A_READ,
+  notAReadPrefix: notARead('').replace(/; this is \.$/, ''),
+  oneStatement: ONE_STATEMENT,
+};

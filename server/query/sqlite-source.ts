@@ -4,7 +4,23 @@ import path from 'node:path';
 import { createEncoder } from '../export/encoders';
 import { encodingRuntime } from '../export/encoding';
 import { PREVIEW_CELL_CHARS, PREVIEW_MAX_BYTES } from '@/lib/limits';
-import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_CELL_BYTES, QueryExecutionError, QueryTimeoutError, cutCellText, kindFromDeclaredType, valueTooLargeMessage, type CellValue, type DataSource, type DataSourceOptions, type EncodedStream, type QueryColumn, type QueryPreview, type RowStream, type StreamOptions } from './data-source';
+import {
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_MAX_CELL_BYTES,
+  QueryExecutionError,
+  QueryTimeoutError,
+  cutCellText,
+  kindFromDeclaredType,
+  valueTooLargeMessage,
+  type CellValue,
+  type DataSource,
+  type DataSourceOptions,
+  type EncodedStream,
+  type QueryColumn,
+  type QueryPreview,
+  type RowStream,
+  type StreamOptions,
+} from './data-source';
 import { SqlRefusedError, inTextOrder, trimStatement } from './guard';
 import { SQLITE_GUARD_MESSAGES, sqliteGuardRuntime } from './sqlite-guard';
 
@@ -183,7 +199,16 @@ process.send({ kind: 'ready' });
 type QueryReply =
   | { kind: 'tables'; tables: string[] }
   | { kind: 'checked'; tables: string[] }
-  | { kind: 'preview'; columns: Array<{ name: string; type: string | null }>; rows: CellValue[][]; totalRows: number; tables: string[]; cutCells: number; bytesLimited: boolean; special: boolean }
+  | {
+      kind: 'preview';
+      columns: Array<{ name: string; type: string | null }>;
+      rows: CellValue[][];
+      totalRows: number;
+      tables: string[];
+      cutCells: number;
+      bytesLimited: boolean;
+      special: boolean;
+    }
   | { kind: 'opened'; columns: Array<{ name: string; type: string | null }> }
   | { kind: 'encoder' }
   | { kind: 'encoded'; text: string; rows: number; done: boolean }
@@ -195,14 +220,22 @@ const requireFromApp = createRequire(path.join(process.cwd(), 'package.json'));
 const driverPath = requireFromApp.resolve('better-sqlite3');
 const csvStringifyPath = requireFromApp.resolve('csv-stringify/sync');
 
-type Tagged = { $bigint?: string; $bytes?: string; $number?: string; $cut?: string; length?: number; unit?: 'characters' | 'bytes' };
+type Tagged = {
+  $bigint?: string;
+  $bytes?: string;
+  $number?: string;
+  $cut?: string;
+  length?: number;
+  unit?: 'characters' | 'bytes';
+};
 
 /** Restores the values the child tagged because JSON cannot carry them. */
 function reviveRows(rows: CellValue[][], special: boolean): CellValue[][] {
   if (!special) return rows;
   return rows.map((row) =>
     row.map((value) => {
-      if (value === null || typeof value !== 'object' || value instanceof Date || value instanceof Uint8Array) return value;
+      if (value === null || typeof value !== 'object' || value instanceof Date || value instanceof Uint8Array)
+        return value;
       const tagged = value as Tagged;
       if (tagged.$bigint !== undefined) return BigInt(tagged.$bigint);
       if (tagged.$bytes !== undefined) return new Uint8Array(Buffer.from(tagged.$bytes, 'base64'));
@@ -220,7 +253,10 @@ interface SpawnedProcess {
 }
 
 function spawnQueryProcess(file: string): SpawnedProcess {
-  const child = spawn(process.execPath, ['-e', CHILD_SOURCE, driverPath, file, csvStringifyPath], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
+  const child = spawn(process.execPath, ['-e', CHILD_SOURCE, driverPath, file, csvStringifyPath], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    serialization: 'json',
+  });
   child.unref();
   child.channel?.unref();
   // Listen from the start: a spare says it is ready long before anyone asks it anything.
@@ -240,7 +276,11 @@ function spawnQueryProcess(file: string): SpawnedProcess {
 /** One query's process: request/reply over IPC, killed on timeout or when the query is done. */
 class QueryProcess {
   /** Requests sent and not yet answered, oldest first: the process answers in order. */
-  private readonly pending: Array<{ resolve: (reply: QueryReply) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }> = [];
+  private readonly pending: Array<{
+    resolve: (reply: QueryReply) => void;
+    reject: (error: Error) => void;
+    timer: NodeJS.Timeout;
+  }> = [];
   private failure: Error | null = null;
   private readonly child: ChildProcess;
   private readonly ready: Promise<void>;
@@ -249,10 +289,14 @@ class QueryProcess {
   private readonly onError = (error: Error) => this.fail(error);
   private readonly onExit = () => this.fail(new QueryExecutionError('The query stopped unexpectedly.'));
 
-  constructor(private readonly spawned: SpawnedProcess, private readonly timeoutMs: number) {
+  constructor(
+    private readonly spawned: SpawnedProcess,
+    private readonly timeoutMs: number,
+  ) {
     this.child = spawned.child;
     this.ready = spawned.ready;
-    if (this.child.exitCode !== null || this.child.signalCode !== null) this.failure = new QueryExecutionError('The query process could not start.');
+    if (this.child.exitCode !== null || this.child.signalCode !== null)
+      this.failure = new QueryExecutionError('The query process could not start.');
     this.child.on('message', this.onMessage);
     this.child.on('error', this.onError);
     this.child.on('exit', this.onExit);
@@ -266,7 +310,11 @@ class QueryProcess {
     this.child.off('message', this.onMessage);
     this.child.off('error', this.onError);
     this.child.off('exit', this.onExit);
-    const reusable = this.failure === null && this.pending.length === 0 && this.child.exitCode === null && this.child.signalCode === null;
+    const reusable =
+      this.failure === null &&
+      this.pending.length === 0 &&
+      this.child.exitCode === null &&
+      this.child.signalCode === null;
     if (!reusable) this.child.kill('SIGKILL');
     this.child.channel?.unref();
     return reusable ? this.spawned : null;
@@ -303,7 +351,8 @@ class QueryProcess {
     if (!pending) return;
     if (this.pending.length === 0) this.child.channel?.unref();
     clearTimeout(pending.timer);
-    if (reply.kind === 'error') pending.reject(reply.refused ? new SqlRefusedError(reply.message) : new QueryExecutionError(reply.message));
+    if (reply.kind === 'error')
+      pending.reject(reply.refused ? new SqlRefusedError(reply.message) : new QueryExecutionError(reply.message));
     else pending.resolve(reply);
   }
 
@@ -318,7 +367,11 @@ class QueryProcess {
 }
 
 /** Sends the first requests of a stream; on failure the process is closed before the error travels on. */
-async function requestOrClose<Kind extends QueryReply['kind']>(query: QueryProcess, message: object, expected: Kind): Promise<Extract<QueryReply, { kind: Kind }>> {
+async function requestOrClose<Kind extends QueryReply['kind']>(
+  query: QueryProcess,
+  message: object,
+  expected: Kind,
+): Promise<Extract<QueryReply, { kind: Kind }>> {
   let reply: QueryReply;
   try {
     reply = await query.request(message);
@@ -339,7 +392,12 @@ async function requestOrClose<Kind extends QueryReply['kind']>(query: QueryProce
  * current one, so the query process and the server work in parallel without waiting on each other;
  * never more, so memory stays flat. The process is closed when the reading stops, however it stops.
  */
-async function* readAhead(query: QueryProcess, batchSize: number, encodeInProcess: (index: number) => boolean, limits: BatchLimits): AsyncGenerator<QueryReply> {
+async function* readAhead(
+  query: QueryProcess,
+  batchSize: number,
+  encodeInProcess: (index: number) => boolean,
+  limits: BatchLimits,
+): AsyncGenerator<QueryReply> {
   const AHEAD = 2;
   let index = 0;
   const requestNext = () => {
@@ -398,14 +456,19 @@ function toColumns(columns: Array<{ name: string; type: string | null }>): Query
   return columns.map((column) => ({ name: column.name, kind: kindFromDeclaredType(column.type) }));
 }
 
-export function createSqliteDataSource(file: string, timeoutMs: number, options: Partial<DataSourceOptions> = {}): DataSource {
+export function createSqliteDataSource(
+  file: string,
+  timeoutMs: number,
+  options: Partial<DataSourceOptions> = {},
+): DataSource {
   const { maxCellBytes = DEFAULT_MAX_CELL_BYTES } = options;
   const limits: BatchLimits = { batchBytes: BATCH_BYTES, maxCellBytes };
   let spare: SpawnedProcess | null = null;
   let closed = false;
   /** The warm spare if it is alive, else a new process; the caller owns it. */
   const takeProcess = (): SpawnedProcess => {
-    const taken = spare && spare.child.exitCode === null && spare.child.signalCode === null ? spare : spawnQueryProcess(file);
+    const taken =
+      spare && spare.child.exitCode === null && spare.child.signalCode === null ? spare : spawnQueryProcess(file);
     spare = null;
     return taken;
   };
@@ -415,7 +478,10 @@ export function createSqliteDataSource(file: string, timeoutMs: number, options:
     return query;
   };
   /** One request in a process of its own, closed after the answer. */
-  const ask = async <Kind extends QueryReply['kind']>(message: object, expected: Kind): Promise<Extract<QueryReply, { kind: Kind }>> => {
+  const ask = async <Kind extends QueryReply['kind']>(
+    message: object,
+    expected: Kind,
+  ): Promise<Extract<QueryReply, { kind: Kind }>> => {
     const query = startQuery();
     try {
       const reply = await query.request(message);
@@ -451,7 +517,10 @@ export function createSqliteDataSource(file: string, timeoutMs: number, options:
 
     async preview(input, limit): Promise<QueryPreview> {
       const sql = trimStatement(input);
-      const reply = await ask({ kind: 'preview', sql, limit, cellChars: PREVIEW_CELL_CHARS, maxBytes: PREVIEW_MAX_BYTES }, 'preview');
+      const reply = await ask(
+        { kind: 'preview', sql, limit, cellChars: PREVIEW_CELL_CHARS, maxBytes: PREVIEW_MAX_BYTES },
+        'preview',
+      );
       return {
         columns: toColumns(reply.columns),
         rows: reviveRows(reply.rows, reply.special),
@@ -501,7 +570,11 @@ export function createSqliteDataSource(file: string, timeoutMs: number, options:
               encoder.skip(reply.rows);
               if (reply.rows > 0) yield { rows: reply.rows, bytes: Buffer.from(reply.text) };
             } else if (reply.kind === 'batch') {
-              if (reply.rows.length > 0) yield { rows: reply.rows.length, bytes: Buffer.from(encoder.batch(reviveRows(reply.rows, reply.special))) };
+              if (reply.rows.length > 0)
+                yield {
+                  rows: reply.rows.length,
+                  bytes: Buffer.from(encoder.batch(reviveRows(reply.rows, reply.special))),
+                };
             } else {
               throw new QueryExecutionError('Unexpected reply from the query process.');
             }

@@ -15,7 +15,11 @@ export async function saveQueryRun(db: AppDb, user: SessionUser, queryRunId: str
 }
 
 export function listSavedQueries(db: AppDb, user: SessionUser) {
-  return db.savedQuery.findMany({ where: { userId: user.id }, orderBy: { name: 'asc' }, select: { id: true, name: true, sql: true, updatedAt: true } });
+  return db.savedQuery.findMany({
+    where: { userId: user.id },
+    orderBy: { name: 'asc' },
+    select: { id: true, name: true, sql: true, updatedAt: true },
+  });
 }
 
 export async function findSavedQuery(db: AppDb, user: SessionUser, id: string) {

@@ -29,12 +29,78 @@ function createRandom(seed: number) {
   };
 }
 
-const FIRST_NAMES = ['Ana', 'Ben', 'Chloé', 'Dmitri', 'Émile', 'Fatima', 'Günther', 'Hana', 'Iñigo', 'Jun', 'Kofi', 'Lena', 'Mateo', 'Nadia', 'Olu', 'Priya', 'Quinn', 'Rosa', 'Søren', 'Tomás', 'Uma', 'Wei', 'Yara', 'Zoë'];
-const LAST_NAMES = ['Smith', "O'Brien", 'Müller', 'García', 'Nakamura', 'Kowalski', 'Dubois', 'Rossi', 'Singh', 'Okafor', 'Andersson', 'Silva', 'Ivanova', 'Chen', 'Haddad', 'Byrne'];
+const FIRST_NAMES = [
+  'Ana',
+  'Ben',
+  'Chloé',
+  'Dmitri',
+  'Émile',
+  'Fatima',
+  'Günther',
+  'Hana',
+  'Iñigo',
+  'Jun',
+  'Kofi',
+  'Lena',
+  'Mateo',
+  'Nadia',
+  'Olu',
+  'Priya',
+  'Quinn',
+  'Rosa',
+  'Søren',
+  'Tomás',
+  'Uma',
+  'Wei',
+  'Yara',
+  'Zoë',
+];
+const LAST_NAMES = [
+  'Smith',
+  "O'Brien",
+  'Müller',
+  'García',
+  'Nakamura',
+  'Kowalski',
+  'Dubois',
+  'Rossi',
+  'Singh',
+  'Okafor',
+  'Andersson',
+  'Silva',
+  'Ivanova',
+  'Chen',
+  'Haddad',
+  'Byrne',
+];
 const COUNTRIES = ['US', 'GB', 'DE', 'FR', 'ES', 'JP', 'BR', 'IN', 'NG', 'SE', 'CA', 'AU'];
-const CURRENCIES: Record<string, string> = { US: 'USD', GB: 'GBP', DE: 'EUR', FR: 'EUR', ES: 'EUR', JP: 'JPY', BR: 'BRL', IN: 'INR', NG: 'NGN', SE: 'SEK', CA: 'CAD', AU: 'AUD' };
+const CURRENCIES: Record<string, string> = {
+  US: 'USD',
+  GB: 'GBP',
+  DE: 'EUR',
+  FR: 'EUR',
+  ES: 'EUR',
+  JP: 'JPY',
+  BR: 'BRL',
+  IN: 'INR',
+  NG: 'NGN',
+  SE: 'SEK',
+  CA: 'CAD',
+  AU: 'AUD',
+};
 const CATEGORIES = ['Books', 'Garden', 'Kitchen', 'Outdoor', 'Toys', 'Électronique'];
-const PRODUCT_WORDS = ['Lamp', 'Chair', 'Kettle', 'Tent', 'Puzzle', 'Notebook', 'Headphones', 'Planter', 'Backpack', 'Mug'];
+const PRODUCT_WORDS = [
+  'Lamp',
+  'Chair',
+  'Kettle',
+  'Tent',
+  'Puzzle',
+  'Notebook',
+  'Headphones',
+  'Planter',
+  'Backpack',
+  'Mug',
+];
 const ORDER_STATUSES = ['pending', 'paid', 'shipped', 'delivered', 'refunded'];
 const EVENT_TYPES = ['page_view', 'signup', 'purchase', 'refund', 'support_ticket', 'export'];
 const DESCRIPTIONS = [
@@ -97,7 +163,10 @@ export function demoTables(sizes: DemoSizes): DemoTable[] {
         for (let id = 1; id <= customerCount; id++) {
           const first = random.pick(FIRST_NAMES);
           const last = random.pick(LAST_NAMES);
-          const email = `${first}.${last}.${id}@example.com`.toLowerCase().normalize('NFD').replace(/[^a-z0-9.@]/g, '');
+          const email = `${first}.${last}.${id}@example.com`
+            .toLowerCase()
+            .normalize('NFD')
+            .replace(/[^a-z0-9.@]/g, '');
           yield [id, `${first} ${last}`, email, random.pick(COUNTRIES), isoAt(random.int(0, SPAN_SECONDS / 2))];
         }
       },
@@ -131,12 +200,22 @@ export function demoTables(sizes: DemoSizes): DemoTable[] {
         { name: 'total', type: 'DECIMAL(12,2) NOT NULL' },
         { name: 'note', type: 'TEXT' },
       ],
-      indexes: ['CREATE INDEX orders_customer_id ON orders (customer_id)', 'CREATE INDEX orders_ordered_at ON orders (ordered_at)'],
+      indexes: [
+        'CREATE INDEX orders_customer_id ON orders (customer_id)',
+        'CREATE INDEX orders_ordered_at ON orders (ordered_at)',
+      ],
       *rows() {
         const random = createRandom(3);
         for (let id = 1; id <= orderCount; id++) {
           const note = random.next() < 0.7 ? null : random.pick(DESCRIPTIONS);
-          yield [id, random.int(1, customerCount), isoAt(random.int(0, SPAN_SECONDS)), random.pick(ORDER_STATUSES), money(random.int(500, 250_000)), note];
+          yield [
+            id,
+            random.int(1, customerCount),
+            isoAt(random.int(0, SPAN_SECONDS)),
+            random.pick(ORDER_STATUSES),
+            money(random.int(500, 250_000)),
+            note,
+          ];
         }
       },
     },
@@ -174,7 +253,10 @@ export function demoTables(sizes: DemoSizes): DemoTable[] {
         { name: 'country', type: 'TEXT NOT NULL' },
         { name: 'description', type: 'TEXT' },
       ],
-      indexes: ['CREATE INDEX events_occurred_at ON events (occurred_at)', 'CREATE INDEX events_customer_id ON events (customer_id)'],
+      indexes: [
+        'CREATE INDEX events_occurred_at ON events (occurred_at)',
+        'CREATE INDEX events_customer_id ON events (customer_id)',
+      ],
       *rows() {
         const random = createRandom(5);
         const step = SPAN_SECONDS / Math.max(sizes.events, 1);

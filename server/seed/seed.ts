@@ -17,7 +17,9 @@ export async function ensureDemoData(url: string, sizes: DemoSizes): Promise<boo
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
-      const found = await client.query("SELECT 1 FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'events'");
+      const found = await client.query(
+        "SELECT 1 FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'events'",
+      );
       if (found.rowCount) return false;
     } finally {
       await client.end();
@@ -67,12 +69,19 @@ async function seedPostgres(url: string, sizes: DemoSizes): Promise<void> {
     for (const table of demoTables(sizes)) {
       await client.query(`DROP TABLE IF EXISTS ${table.name} CASCADE`);
       // Timestamps are real timestamptz columns on PostgreSQL; SQLite keeps ISO 8601 text.
-      await client.query(createTableSql(table, (column) => (column.name.endsWith('_at') ? column.type.replace('TEXT', 'TIMESTAMPTZ') : column.type)));
+      await client.query(
+        createTableSql(table, (column) =>
+          column.name.endsWith('_at') ? column.type.replace('TEXT', 'TIMESTAMPTZ') : column.type,
+        ),
+      );
       const width = table.columns.length;
       let batch: unknown[][] = [];
       const flush = async () => {
         if (batch.length === 0) return;
-        const placeholders = batch.map((_, rowIndex) => `(${table.columns.map((_, columnIndex) => `$${rowIndex * width + columnIndex + 1}`).join(', ')})`);
+        const placeholders = batch.map(
+          (_, rowIndex) =>
+            `(${table.columns.map((_, columnIndex) => `$${rowIndex * width + columnIndex + 1}`).join(', ')})`,
+        );
         await client.query(`INSERT INTO ${table.name} VALUES ${placeholders.join(', ')}`, batch.flat());
         batch = [];
       };

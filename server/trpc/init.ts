@@ -19,7 +19,12 @@ export interface TrpcContext {
   router: MessageRouter;
 }
 
-export async function createTrpcContext(options: { req: Request; resHeaders: Headers; services?: AppServices; router?: MessageRouter }): Promise<TrpcContext> {
+export async function createTrpcContext(options: {
+  req: Request;
+  resHeaders: Headers;
+  services?: AppServices;
+  router?: MessageRouter;
+}): Promise<TrpcContext> {
   const services = options.services ?? (await getAppServices());
   const sessionToken = sessionTokenFromCookieHeader(options.req.headers.get('cookie'));
   const forwardedProto = options.req.headers.get('x-forwarded-proto');
@@ -41,8 +46,16 @@ const t = initTRPC.context<TrpcContext>().create({
     return {
       ...shape,
       // A person reads this: the first field problem as a sentence, never a stack or SQL internals.
-      message: firstIssue ? firstIssue.message : error.code === 'INTERNAL_SERVER_ERROR' ? 'Something went wrong on our side. Please try again.' : shape.message,
-      data: { code: shape.data.code, httpStatus: shape.data.httpStatus, fieldErrors: zodError ? z.flattenError(zodError).fieldErrors : null },
+      message: firstIssue
+        ? firstIssue.message
+        : error.code === 'INTERNAL_SERVER_ERROR'
+          ? 'Something went wrong on our side. Please try again.'
+          : shape.message,
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        fieldErrors: zodError ? z.flattenError(zodError).fieldErrors : null,
+      },
     };
   },
 });
@@ -51,9 +64,12 @@ const t = initTRPC.context<TrpcContext>().create({
 export function toTrpcError(error: unknown): TRPCError {
   const cause = error instanceof TRPCError ? (error.cause ?? error) : error;
   if (cause instanceof NotFoundError) return new TRPCError({ code: 'NOT_FOUND', message: cause.message, cause });
-  if (cause instanceof UnauthenticatedError) return new TRPCError({ code: 'UNAUTHORIZED', message: cause.message, cause });
-  if (cause instanceof RateLimitedError) return new TRPCError({ code: 'TOO_MANY_REQUESTS', message: cause.message, cause });
-  if (cause instanceof InvalidRequestError || cause instanceof UserFacingError) return new TRPCError({ code: 'BAD_REQUEST', message: cause.message, cause });
+  if (cause instanceof UnauthenticatedError)
+    return new TRPCError({ code: 'UNAUTHORIZED', message: cause.message, cause });
+  if (cause instanceof RateLimitedError)
+    return new TRPCError({ code: 'TOO_MANY_REQUESTS', message: cause.message, cause });
+  if (cause instanceof InvalidRequestError || cause instanceof UserFacingError)
+    return new TRPCError({ code: 'BAD_REQUEST', message: cause.message, cause });
   if (error instanceof TRPCError) return error;
   log.error({ err: error }, 'internal error in a tRPC procedure');
   return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: error instanceof Error ? error : undefined });

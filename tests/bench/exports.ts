@@ -14,7 +14,13 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { readOnlyRoleUrl } from '../helpers/databases';
 
-const { values } = parseArgs({ options: { events: { type: 'string', default: '1000000' }, postgres: { type: 'boolean', default: false }, formats: { type: 'string', default: 'csv,json' } } });
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '1000000' },
+    postgres: { type: 'boolean', default: false },
+    formats: { type: 'string', default: 'csv,json' },
+  },
+});
 const EVENTS = Number(values.events);
 const SQL = 'select * from events order by id';
 const root = process.cwd();
@@ -65,12 +71,18 @@ async function ensureSeeded(env: NodeJS.ProcessEnv): Promise<void> {
   if (values.postgres) {
     const admin = new pg.Client({ connectionString: postgresUrl.replace(/\/[^/]+$/, '/postgres') });
     await admin.connect();
-    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [new URL(postgresUrl).pathname.slice(1)]);
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+      new URL(postgresUrl).pathname.slice(1),
+    ]);
     if (!exists.rowCount) await admin.query(`CREATE DATABASE ${new URL(postgresUrl).pathname.slice(1)}`);
     await admin.end();
     const client = new pg.Client({ connectionString: postgresUrl });
     await client.connect();
-    count = Number((await client.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'events'")).rows[0].n) ? Number((await client.query('SELECT count(*) AS n FROM events')).rows[0].n) : 0;
+    count = Number(
+      (await client.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'events'")).rows[0].n,
+    )
+      ? Number((await client.query('SELECT count(*) AS n FROM events')).rows[0].n)
+      : 0;
     await client.end();
   } else if (existsSync(path.join(dataDir, 'demo.db'))) {
     const db = new Database(path.join(dataDir, 'demo.db'), { readonly: true });
@@ -98,7 +110,11 @@ async function exportThroughApi(baseUrl: string, token: string, format: string, 
     peak = { server: Math.max(peak.server, now.server), total: Math.max(peak.total, now.total) };
   }, 50);
   const started = performance.now();
-  const response = await fetch(`${baseUrl}/api/v1/exports`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ sql: SQL, format }) });
+  const response = await fetch(`${baseUrl}/api/v1/exports`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ sql: SQL, format }),
+  });
   if (!response.ok || !response.body) throw new Error(`${format}: HTTP ${response.status} ${await response.text()}`);
   let ttfb: number | null = null;
   let bytes = 0;
@@ -111,7 +127,14 @@ async function exportThroughApi(baseUrl: string, token: string, format: string, 
   return { label: `Askport ${format.toUpperCase()}`, seconds, ttfbMs: ttfb, bytes, peakRss: peak };
 }
 
-const env: NodeJS.ProcessEnv = { ...process.env, ASKPORT_DATA_DIR: dataDir, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production', EXPORT_RATE_LIMIT_PER_MINUTE: '1000', QUERY_TIMEOUT_MS: '120000' };
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  ASKPORT_DATA_DIR: dataDir,
+  NEXT_TELEMETRY_DISABLED: '1',
+  NODE_ENV: 'production',
+  EXPORT_RATE_LIMIT_PER_MINUTE: '1000',
+  QUERY_TIMEOUT_MS: '120000',
+};
 delete env.DATABASE_URL;
 if (values.postgres) env.DATA_DATABASE_URL = postgresUrl;
 else delete env.DATA_DATABASE_URL;
@@ -121,9 +144,16 @@ await ensureSeeded(env);
 if (values.postgres) env.DATA_DATABASE_URL = await readOnlyRoleUrl(postgresUrl);
 if (!existsSync(path.join(root, '.next', 'BUILD_ID'))) execFileSync(bin('next'), ['build'], { stdio: 'inherit', env });
 execFileSync(bin('tsx'), ['server/cli/setup.ts'], { stdio: 'ignore', env });
-const token = execFileSync(bin('tsx'), ['server/cli/token.ts', '--email', 'bench@askport.dev'], { env, encoding: 'utf8' }).trim();
+const token = execFileSync(bin('tsx'), ['server/cli/token.ts', '--email', 'bench@askport.dev'], {
+  env,
+  encoding: 'utf8',
+}).trim();
 const port = await freePort();
-const server = spawn(bin('next'), ['start', '-p', String(port), '-H', '127.0.0.1'], { env, stdio: 'ignore', detached: true });
+const server = spawn(bin('next'), ['start', '-p', String(port), '-H', '127.0.0.1'], {
+  env,
+  stdio: 'ignore',
+  detached: true,
+});
 const baseUrl = `http://127.0.0.1:${port}`;
 try {
   for (let attempt = 0; attempt < 240; attempt++) {
@@ -138,14 +168,29 @@ try {
   await exportThroughApi(baseUrl, token, 'csv', server.pid!).catch(() => undefined);
 
   const reference: Measurement = values.postgres
-    ? { label: 'psql COPY … TO STDOUT CSV HEADER', ...timeCommand('psql', [postgresUrl, '-c', `COPY (${SQL}) TO STDOUT CSV HEADER`]), ttfbMs: null, peakRss: null }
-    : { label: 'sqlite3 -csv -header', ...timeCommand('sqlite3', ['-csv', '-header', path.join(dataDir, 'demo.db'), SQL]), ttfbMs: null, peakRss: null };
+    ? {
+        label: 'psql COPY … TO STDOUT CSV HEADER',
+        ...timeCommand('psql', [postgresUrl, '-c', `COPY (${SQL}) TO STDOUT CSV HEADER`]),
+        ttfbMs: null,
+        peakRss: null,
+      }
+    : {
+        label: 'sqlite3 -csv -header',
+        ...timeCommand('sqlite3', ['-csv', '-header', path.join(dataDir, 'demo.db'), SQL]),
+        ttfbMs: null,
+        peakRss: null,
+      };
   const results: Measurement[] = [reference];
-  for (const format of values.formats.split(',')) results.push(await exportThroughApi(baseUrl, token, format, server.pid!));
+  for (const format of values.formats.split(','))
+    results.push(await exportThroughApi(baseUrl, token, format, server.pid!));
 
   const source = values.postgres ? 'PostgreSQL' : 'SQLite';
-  console.log(`\n${EVENTS.toLocaleString('en-US')} events from ${source}: ${SQL}  (idle RSS: server ${(idleRss.server / 1024 ** 2).toFixed(0)} MB, with its query processes ${(idleRss.total / 1024 ** 2).toFixed(0)} MB)\n`);
-  console.log('| what | wall time | vs reference | time to first byte | bytes | peak RSS: server process | peak RSS: with query processes |');
+  console.log(
+    `\n${EVENTS.toLocaleString('en-US')} events from ${source}: ${SQL}  (idle RSS: server ${(idleRss.server / 1024 ** 2).toFixed(0)} MB, with its query processes ${(idleRss.total / 1024 ** 2).toFixed(0)} MB)\n`,
+  );
+  console.log(
+    '| what | wall time | vs reference | time to first byte | bytes | peak RSS: server process | peak RSS: with query processes |',
+  );
   console.log('|---|---|---|---|---|---|---|');
   for (const result of results) {
     console.log(

@@ -10,7 +10,13 @@ import { ask, downloadFrom, screenshot, signUpNewAccount } from './pages';
 const VIEWPORTS = { desktop: { width: 1280, height: 900 }, phone: { width: 360, height: 740 } } as const;
 const SCHEMES = ['light', 'dark'] as const;
 /** The variants the README shows; every variant is saved under data/screenshots. */
-const README_SHOTS = new Set(['chat-desktop-dark', 'chat-phone-light', 'chat-phone-dark', 'welcome-phone-dark', 'history-desktop-dark']);
+const README_SHOTS = new Set([
+  'chat-desktop-dark',
+  'chat-phone-light',
+  'chat-phone-dark',
+  'welcome-phone-dark',
+  'history-desktop-dark',
+]);
 
 interface Finding {
   screen: string;
@@ -44,12 +50,21 @@ describe('accessibility and screenshots of every page', () => {
         await page.waitForFunction(() => document.title.length > 0);
         const variant = `${viewportName}-${scheme}`;
         // Nothing may make the page scroll sideways, down to a 360 px phone.
-        expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), `${screen} ${variant} scrolls sideways`).toBeLessThanOrEqual(0);
+        expect(
+          await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+          `${screen} ${variant} scrolls sideways`,
+        ).toBeLessThanOrEqual(0);
         const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
         checks++;
         for (const violation of result.violations) {
           if (violation.impact !== 'serious' && violation.impact !== 'critical') continue;
-          findings.push({ screen, variant, rule: violation.id, impact: violation.impact, targets: violation.nodes.map((node) => node.target.join(' ')) });
+          findings.push({
+            screen,
+            variant,
+            rule: violation.id,
+            impact: violation.impact,
+            targets: violation.nodes.map((node) => node.target.join(' ')),
+          });
         }
         await screenshot(page, `${screen}-${variant}`, { readme: README_SHOTS.has(`${screen}-${variant}`) });
       }
@@ -73,13 +88,17 @@ describe('accessibility and screenshots of every page', () => {
     await fresh.goto(`${app.baseUrl}/chat`);
     await fresh.getByText('Ask me about your data').waitFor();
     const scripts = await fresh.evaluate(() =>
-      (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter((entry) => entry.initiatorType === 'script' || entry.name.endsWith('.js')).map((entry) => ({ transferred: entry.encodedBodySize, decoded: entry.decodedBodySize })),
+      (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
+        .filter((entry) => entry.initiatorType === 'script' || entry.name.endsWith('.js'))
+        .map((entry) => ({ transferred: entry.encodedBodySize, decoded: entry.decodedBodySize })),
     );
     await fresh.close();
     const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
     const transferred = scripts.reduce((sum, entry) => sum + entry.transferred, 0);
     const decoded = scripts.reduce((sum, entry) => sum + entry.decoded, 0);
-    console.log(`first-load JS of /chat: ${scripts.length} files, ${kb(transferred)} transferred (compressed), ${kb(decoded)} uncompressed`);
+    console.log(
+      `first-load JS of /chat: ${scripts.length} files, ${kb(transferred)} transferred (compressed), ${kb(decoded)} uncompressed`,
+    );
     expect(scripts.length).toBeGreaterThan(0);
   });
 
@@ -104,7 +123,9 @@ describe('accessibility and screenshots of every page', () => {
 
   it('export history', async () => {
     // One export first, so the history has a row: the format question's first chip (CSV).
-    await downloadFrom(page, () => page.getByRole('group', { name: 'Choose one' }).last().getByRole('button').first().click());
+    await downloadFrom(page, () =>
+      page.getByRole('group', { name: 'Choose one' }).last().getByRole('button').first().click(),
+    );
     await page.goto(`${app.baseUrl}/history`);
     await page.locator('tbody tr td').filter({ hasText: 'Succeeded' }).first().waitFor();
     await checkScreen('history', () => page.getByRole('heading', { name: 'Exports', level: 1 }).waitFor());
@@ -115,11 +136,14 @@ describe('accessibility and screenshots of every page', () => {
   it('finds violations when there are some', async () => {
     await page.evaluate(() => {
       const planted = document.createElement('div');
-      planted.innerHTML = '<input type="text" id="planted-input"><p style="color:#f6f7f9;background:#ffffff">faint text</p>';
+      planted.innerHTML =
+        '<input type="text" id="planted-input"><p style="color:#f6f7f9;background:#ffffff">faint text</p>';
       document.body.append(planted);
     });
     const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
-    expect(result.violations.map((violation) => violation.id)).toEqual(expect.arrayContaining(['label', 'color-contrast']));
+    expect(result.violations.map((violation) => violation.id)).toEqual(
+      expect.arrayContaining(['label', 'color-contrast']),
+    );
     await page.reload();
   });
 
@@ -127,6 +151,8 @@ describe('accessibility and screenshots of every page', () => {
     await page.goto(`${app.baseUrl}/no-such-page`);
     await checkScreen('not-found', () => page.getByRole('heading').first().waitFor());
     expect(findings.filter((finding) => finding.screen === 'not-found')).toEqual([]);
-    console.log(`axe-core: ${checks} checks (7 screens × desktop/phone × light/dark), ${findings.length} serious or critical violations`);
+    console.log(
+      `axe-core: ${checks} checks (7 screens × desktop/phone × light/dark), ${findings.length} serious or critical violations`,
+    );
   });
 });

@@ -41,9 +41,18 @@ describe('a new user of the embedded default', () => {
     const table = page.getByRole('region', { name: 'Result of query 1' });
     await table.waitFor();
     const orders = countInDataSource('SELECT count(*) FROM orders');
-    await expect(page.locator('[data-result-count]').first().textContent()).resolves.toBe(`${orders.toLocaleString('en-US')} rows · showing the first 100`);
+    await expect(page.locator('[data-result-count]').first().textContent()).resolves.toBe(
+      `${orders.toLocaleString('en-US')} rows · showing the first 100`,
+    );
     await expect(table.locator('tbody tr').count()).resolves.toBe(100);
-    await expect(table.locator('thead th').allTextContents()).resolves.toEqual(['id', 'customer_id', 'ordered_at', 'status', 'total', 'note']);
+    await expect(table.locator('thead th').allTextContents()).resolves.toEqual([
+      'id',
+      'customer_id',
+      'ordered_at',
+      'status',
+      'total',
+      'note',
+    ]);
     await screenshot(page, 'chat');
   });
 
@@ -62,7 +71,9 @@ describe('a new user of the embedded default', () => {
     await expect(cell.evaluate((element) => element === document.activeElement)).resolves.toBe(true);
     const shown = (await cell.textContent())!;
     await page.getByRole('status').filter({ hasText: 'Copied' }).waitFor();
-    await expect(page.getByRole('status').filter({ hasText: 'Copied' }).textContent()).resolves.toBe(`Copied “${shown}” from customer_id, row 3.`);
+    await expect(page.getByRole('status').filter({ hasText: 'Copied' }).textContent()).resolves.toBe(
+      `Copied “${shown}” from customer_id, row 3.`,
+    );
     await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe(shown);
     // Only the focused cell is in the tab order.
     await expect(table.locator('td[tabindex="0"]').count()).resolves.toBe(1);
@@ -72,7 +83,11 @@ describe('a new user of the embedded default', () => {
     const table = page.getByRole('region', { name: 'Result of query 1' });
     await page.getByRole('button', { name: 'Show 1,000 rows' }).click();
     const orders = countInDataSource('SELECT count(*) FROM orders');
-    await page.locator('[data-result-count]').first().filter({ hasText: `${orders.toLocaleString('en-US')} rows · showing the first 1,000` }).waitFor();
+    await page
+      .locator('[data-result-count]')
+      .first()
+      .filter({ hasText: `${orders.toLocaleString('en-US')} rows · showing the first 1,000` })
+      .waitFor();
     const rendered = await table.locator('tbody tr:not([data-spacer])').count();
     expect(rendered).toBeGreaterThan(10);
     expect(rendered).toBeLessThan(200);
@@ -102,7 +117,13 @@ describe('a new user of the embedded default', () => {
   });
 
   it('downloads the whole result as CSV from the chip: same header and row count as the data source', async () => {
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: /as CSV/ }).first().click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page
+        .getByRole('link', { name: /as CSV/ })
+        .first()
+        .click(),
+    ]);
     expect(download.suggestedFilename()).toMatch(/^orders-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ\.csv$/);
     const file = await download.path();
     const text = readFileSync(file, 'utf8');
@@ -118,7 +139,7 @@ describe('a new user of the embedded default', () => {
   });
 
   // In the production build the error comes from another bundled copy of the data source module.
-  it('explains a query the database cannot run, in the database\'s words', async () => {
+  it("explains a query the database cannot run, in the database's words", async () => {
     await page.getByLabel('Message').fill('SELECT no_such_column FROM orders');
     await page.keyboard.press('Enter');
     await page.getByText('The database could not run that query: no such column: no_such_column').waitFor();

@@ -26,19 +26,28 @@ describe('a large export', () => {
   it('asked for in words: shows progress, then downloads the whole file', async () => {
     let answer = '';
     const download = await downloadFrom(page, async () => (answer = await ask(page, 'export this as csv')));
-    expect(answer).toBe(`Preparing ${events.toLocaleString('en-US')} rows as CSV — opens in any spreadsheet. It downloads when ready and stays available for an hour.`);
+    expect(answer).toBe(
+      `Preparing ${events.toLocaleString('en-US')} rows as CSV — opens in any spreadsheet. It downloads when ready and stays available for an hour.`,
+    );
     const records = parse(await downloadedText(download), { columns: true, record_delimiter: '\r\n' });
     expect(records).toHaveLength(events);
-    const ready = page.getByText(`Ready: ${events.toLocaleString('en-US')} of ${events.toLocaleString('en-US')} rows`).first();
+    const ready = page
+      .getByText(`Ready: ${events.toLocaleString('en-US')} of ${events.toLocaleString('en-US')} rows`)
+      .first();
     await ready.waitFor();
     // The card says the file's size, as the history does, and how long it stays.
     const bytes = statSync(await download.path()).size;
-    await expect(ready.textContent()).resolves.toMatch(new RegExp(` · ${formatBytes(bytes).replace('.', '\\.')} · available for (59|60) more min$`));
+    await expect(ready.textContent()).resolves.toMatch(
+      new RegExp(` · ${formatBytes(bytes).replace('.', '\\.')} · available for (59|60) more min$`),
+    );
     await screenshot(page, 'export-job');
   });
 
   it('from a chip under the result: the chip starts the job and the JSON file downloads', async () => {
-    const chip = page.locator('[data-result]').last().getByRole('button', { name: /as JSON/ });
+    const chip = page
+      .locator('[data-result]')
+      .last()
+      .getByRole('button', { name: /as JSON/ });
     const download = await downloadFrom(page, () => chip.click());
     expect(JSON.parse(await downloadedText(download))).toHaveLength(events);
   });
@@ -48,7 +57,9 @@ describe('a large export', () => {
     await other.goto(`${app.baseUrl}/chat`);
     await ask(other, 'SELECT id, type FROM events ORDER BY id');
     await ask(other, 'export this as csv');
-    const toast = page.locator('[data-toast]').filter({ hasText: `Your CSV export “events” is ready: ${events.toLocaleString('en-US')} rows.` });
+    const toast = page
+      .locator('[data-toast]')
+      .filter({ hasText: `Your CSV export “events” is ready: ${events.toLocaleString('en-US')} rows.` });
     await toast.waitFor({ timeout: 30_000 });
     const download = await downloadFrom(page, () => toast.getByRole('link', { name: 'Download' }).click());
     const records = parse(await downloadedText(download), { columns: true, record_delimiter: '\r\n' });

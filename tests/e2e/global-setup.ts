@@ -23,7 +23,9 @@ function freePort(): Promise<number> {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -47,12 +49,23 @@ async function waitForServer(url: string, server: ChildProcess, timeoutMs: numbe
 async function startApp(baseEnv: NodeJS.ProcessEnv, extraEnv: Record<string, string>) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'askport-e2e-'));
   // Whatever database or key the shell points at is not used.
-  const { DATABASE_URL: _app, DATA_DATABASE_URL: _data, OPENAI_API_KEY: _key, OPENAI_BASE_URL: _url, ...inherited } = baseEnv;
+  const {
+    DATABASE_URL: _app,
+    DATA_DATABASE_URL: _data,
+    OPENAI_API_KEY: _key,
+    OPENAI_BASE_URL: _url,
+    ...inherited
+  } = baseEnv;
   const env = { ...inherited, ASKPORT_DATA_DIR: dataDir, ...extraEnv };
   const prepared = spawnSync(bin('tsx'), ['server/cli/setup.ts'], { cwd: root, env, stdio: 'inherit' });
   if (prepared.status !== 0) throw new Error('setup failed');
   const port = await freePort();
-  const server = spawn(bin('next'), ['start', '-p', String(port), '-H', '127.0.0.1'], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+  const server = spawn(bin('next'), ['start', '-p', String(port), '-H', '127.0.0.1'], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    detached: true,
+  });
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitForServer(`${baseUrl}/sign-in`, server, 60_000);
   return {
@@ -73,7 +86,11 @@ export default async function setup(project: TestProject) {
   }
   const model = await startFakeOpenAI(standInModelAnswer);
   const offline = await startApp(env, {});
-  const withModel = await startApp(env, { OPENAI_API_KEY: 'e2e-key', OPENAI_BASE_URL: model.baseURL, OPENAI_MODEL: 'stand-in' });
+  const withModel = await startApp(env, {
+    OPENAI_API_KEY: 'e2e-key',
+    OPENAI_BASE_URL: model.baseURL,
+    OPENAI_MODEL: 'stand-in',
+  });
   project.provide('offlineApp', offline.app);
   project.provide('modelApp', withModel.app);
   return async () => {

@@ -22,17 +22,29 @@ describe('export history and batch export', () => {
     await page.getByRole('link', { name: 'Export history' }).click();
     await page.waitForURL(/\/history$/);
     // One chat's queries, then all of them.
-    await page.locator('select[aria-label="Queries from"] option', { hasText: 'show orders' }).waitFor({ state: 'attached' });
+    await page
+      .locator('select[aria-label="Queries from"] option', { hasText: 'show orders' })
+      .waitFor({ state: 'attached' });
     await page.getByLabel('Queries from').selectOption({ label: 'show orders' });
     await page.getByRole('checkbox', { name: /^customers / }).waitFor();
     await page.getByLabel('Queries from').selectOption({ label: 'All chats' });
     await page.getByRole('checkbox', { name: /^customers / }).waitFor();
-    for (const title of ['orders', 'products', 'customers']) await page.getByRole('checkbox', { name: new RegExp(`^${title} `) }).check();
+    for (const title of ['orders', 'products', 'customers'])
+      await page.getByRole('checkbox', { name: new RegExp(`^${title} `) }).check();
     await page.getByLabel('Format for the ZIP').selectOption('csv');
-    const download = await downloadFrom(page, () => page.getByRole('button', { name: 'Export selected as ZIP' }).click());
+    const download = await downloadFrom(page, () =>
+      page.getByRole('button', { name: 'Export selected as ZIP' }).click(),
+    );
     const zip = await JSZip.loadAsync(readFileSync(await download.path()));
-    const manifest = JSON.parse(await zip.file('manifest.json')!.async('string')) as { files: Array<{ file: string; rows: number }> };
-    const expected = Object.fromEntries(['orders', 'products', 'customers'].map((table) => [`${table}.csv`, countInDataSource(app.dataDir, `SELECT count(*) FROM ${table}`)]));
+    const manifest = JSON.parse(await zip.file('manifest.json')!.async('string')) as {
+      files: Array<{ file: string; rows: number }>;
+    };
+    const expected = Object.fromEntries(
+      ['orders', 'products', 'customers'].map((table) => [
+        `${table}.csv`,
+        countInDataSource(app.dataDir, `SELECT count(*) FROM ${table}`),
+      ]),
+    );
     expect(Object.fromEntries(manifest.files.map((file) => [file.file, file.rows]))).toEqual(expected);
     expect(Object.keys(zip.files).sort()).toEqual(['customers.csv', 'manifest.json', 'orders.csv', 'products.csv']);
   });

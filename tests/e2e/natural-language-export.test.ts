@@ -52,7 +52,9 @@ describe.each([
   });
 
   it('"always use json", then "export it" downloads JSON without a question', async () => {
-    expect(await ask(page, 'always use json')).toBe('Done: from now on, "export this" gives JSON unless you ask for another format.');
+    expect(await ask(page, 'always use json')).toBe(
+      'Done: from now on, "export this" gives JSON unless you ask for another format.',
+    );
     await ask(page, 'show orders');
     let answer = '';
     const download = await downloadFrom(page, async () => (answer = await ask(page, 'export it')));
@@ -61,7 +63,12 @@ describe.each([
   });
 
   it('a suggested chip under a result downloads at once', async () => {
-    const download = await downloadFrom(page, () => page.getByRole('link', { name: /as CSV/ }).last().click());
+    const download = await downloadFrom(page, () =>
+      page
+        .getByRole('link', { name: /as CSV/ })
+        .last()
+        .click(),
+    );
     const records = parse(await downloadedText(download), { columns: true, record_delimiter: '\r\n' });
     expect(records).toHaveLength(orders);
   });

@@ -17,7 +17,12 @@ export async function ask(page: Page, text: string): Promise<string> {
   const before = await answers.count();
   await page.getByLabel('Message').fill(text);
   await page.keyboard.press('Enter');
-  await page.waitForFunction((count) => document.querySelectorAll('[data-message="assistant"]:not([data-thinking]):not([data-welcome])').length > count && !document.querySelector('[data-thinking]'), before);
+  await page.waitForFunction(
+    (count) =>
+      document.querySelectorAll('[data-message="assistant"]:not([data-thinking]):not([data-welcome])').length > count &&
+      !document.querySelector('[data-thinking]'),
+    before,
+  );
   return (await answers.last().locator('[data-message-text]').textContent()) ?? '';
 }
 

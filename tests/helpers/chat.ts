@@ -15,7 +15,11 @@ export async function chatSession(app: TestApp, token: string, router: MessageRo
   };
   const download = (url: string) => {
     const exportId = decodeURIComponent(/\/api\/exports\/([^/]+)\/download/.exec(url)![1]!);
-    return handleExportDownload(new Request(`http://localhost${url}`, { headers: { cookie: `${SESSION_COOKIE}=${token}` } }), exportId, app.services);
+    return handleExportDownload(
+      new Request(`http://localhost${url}`, { headers: { cookie: `${SESSION_COOKIE}=${token}` } }),
+      exportId,
+      app.services,
+    );
   };
   return { caller, say, download, chatId: () => chatId };
 }

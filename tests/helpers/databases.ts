@@ -49,7 +49,9 @@ export async function readOnlyRoleUrl(databaseUrl: string): Promise<string> {
   await admin.connect();
   try {
     // Two test files may create it at once: whoever loses the race finds it there.
-    await admin.query(`DO $$ BEGIN CREATE ROLE ${READ_ONLY_ROLE} LOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`);
+    await admin.query(
+      `DO $$ BEGIN CREATE ROLE ${READ_ONLY_ROLE} LOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`,
+    );
     const name = new URL(databaseUrl).pathname.slice(1);
     await admin.query(`GRANT CONNECT ON DATABASE ${name} TO ${READ_ONLY_ROLE}`);
     await admin.query(`GRANT USAGE ON SCHEMA public TO ${READ_ONLY_ROLE}`);
@@ -82,9 +84,24 @@ export interface TestApp {
  * (always written, so tests can count rows with better-sqlite3) or, when asked, the same demo data in
  * a PostgreSQL database.
  */
-export const TEST_JOB_OPTIONS: ExportJobOptions = { maxRunningPerUser: 2, maxRunning: 4, fileTtlMs: 60 * 60_000, progressIntervalMs: 200, cleanupIntervalMs: 60_000 };
+export const TEST_JOB_OPTIONS: ExportJobOptions = {
+  maxRunningPerUser: 2,
+  maxRunning: 4,
+  fileTtlMs: 60 * 60_000,
+  progressIntervalMs: 200,
+  cleanupIntervalMs: 60_000,
+};
 
-export async function createTestApp(provider: Provider, options: { events?: number; queryTimeoutMs?: number; dataSource?: Provider; jobs?: Partial<ExportJobOptions>; pgBoss?: { work: boolean } } = {}): Promise<TestApp> {
+export async function createTestApp(
+  provider: Provider,
+  options: {
+    events?: number;
+    queryTimeoutMs?: number;
+    dataSource?: Provider;
+    jobs?: Partial<ExportJobOptions>;
+    pgBoss?: { work: boolean };
+  } = {},
+): Promise<TestApp> {
   const temp = tempDir();
   const demoDataFile = path.join(temp.dir, 'demo.db');
   const sizes = { events: options.events ?? 2_500 };
@@ -94,10 +111,20 @@ export async function createTestApp(provider: Provider, options: { events?: numb
   if (postgresData) await seedDemoData(postgresData.url, sizes);
   const db = await openAppDb(postgresApp ? postgresApp.url : `file:${path.join(temp.dir, 'app.db')}`);
   // The data source as the README deploys it: PostgreSQL through the read-only role.
-  const dataSource = openDataSource(postgresData ? await readOnlyRoleUrl(postgresData.url) : `file:${demoDataFile}`, options.queryTimeoutMs ?? 10_000);
+  const dataSource = openDataSource(
+    postgresData ? await readOnlyRoleUrl(postgresData.url) : `file:${demoDataFile}`,
+    options.queryTimeoutMs ?? 10_000,
+  );
   const storage = createLocalDiskStorage(path.join(temp.dir, 'exports'));
-  const runner = options.pgBoss && postgresApp ? { kind: 'pg-boss' as const, connectionString: postgresApp.url, work: options.pgBoss.work } : { kind: 'in-process' as const };
-  const services = await assembleServices({ db, dataSource, storage }, { ...TEST_JOB_OPTIONS, ...options.jobs }, runner);
+  const runner =
+    options.pgBoss && postgresApp
+      ? { kind: 'pg-boss' as const, connectionString: postgresApp.url, work: options.pgBoss.work }
+      : { kind: 'in-process' as const };
+  const services = await assembleServices(
+    { db, dataSource, storage },
+    { ...TEST_JOB_OPTIONS, ...options.jobs },
+    runner,
+  );
   return {
     services,
     db,
@@ -117,7 +144,10 @@ export async function createTestApp(provider: Provider, options: { events?: numb
 }
 
 /** A demo data source database of its own (a SQLite file or a PostgreSQL database), seeded; `readerUrl` reaches it as the read-only role; `remove` deletes it. */
-export async function seededDemoDatabase(dialect: Provider, events: number): Promise<{ url: string; readerUrl: string; remove: () => Promise<void> }> {
+export async function seededDemoDatabase(
+  dialect: Provider,
+  events: number,
+): Promise<{ url: string; readerUrl: string; remove: () => Promise<void> }> {
   if (dialect === 'sqlite') {
     const temp = tempDir();
     const url = `file:${temp.dir}/demo.db`;

@@ -42,7 +42,9 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return body;
 }
 
-export async function startFakeOpenAI(fallbackAnswer?: (request: RecordedRequest) => ScriptedAnswer | Promise<ScriptedAnswer>): Promise<FakeOpenAI> {
+export async function startFakeOpenAI(
+  fallbackAnswer?: (request: RecordedRequest) => ScriptedAnswer | Promise<ScriptedAnswer>,
+): Promise<FakeOpenAI> {
   const queue: Array<ScriptedAnswer | ((request: RecordedRequest) => ScriptedAnswer | Promise<ScriptedAnswer>)> = [];
   const requests: RecordedRequest[] = [];
 
@@ -58,33 +60,59 @@ export async function startFakeOpenAI(fallbackAnswer?: (request: RecordedRequest
     if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
     if (response.destroyed) return;
     if (answer.status && answer.status >= 400) {
-      response.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'scripted failure', type: 'server_error' } }));
+      response
+        .writeHead(answer.status, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { message: 'scripted failure', type: 'server_error' } }));
       return;
     }
     if (answer.rawBody !== undefined) {
-      response.writeHead(200, { 'content-type': body.stream ? 'text/event-stream' : 'application/json' }).end(answer.rawBody);
+      response
+        .writeHead(200, { 'content-type': body.stream ? 'text/event-stream' : 'application/json' })
+        .end(answer.rawBody);
       return;
     }
     const base = { id: 'chatcmpl-test', created: Math.floor(Date.now() / 1000), model: body.model };
-    const toolCalls = answer.toolCall ? [{ id: 'call_1', type: 'function', function: { name: answer.toolCall.name, arguments: answer.toolCall.arguments } }] : undefined;
+    const toolCalls = answer.toolCall
+      ? [
+          {
+            id: 'call_1',
+            type: 'function',
+            function: { name: answer.toolCall.name, arguments: answer.toolCall.arguments },
+          },
+        ]
+      : undefined;
     if (!body.stream) {
       response.writeHead(200, { 'content-type': 'application/json' }).end(
         JSON.stringify({
           ...base,
           object: 'chat.completion',
-          choices: [{ index: 0, finish_reason: toolCalls ? 'tool_calls' : 'stop', message: { role: 'assistant', content: answer.text ?? null, tool_calls: toolCalls, refusal: null } }],
+          choices: [
+            {
+              index: 0,
+              finish_reason: toolCalls ? 'tool_calls' : 'stop',
+              message: { role: 'assistant', content: answer.text ?? null, tool_calls: toolCalls, refusal: null },
+            },
+          ],
           usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
         }),
       );
       return;
     }
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    const send = (delta: object, finish: string | null = null) => response.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);
+    const send = (delta: object, finish: string | null = null) =>
+      response.write(
+        `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`,
+      );
     send({ role: 'assistant', content: '' });
     for (const piece of answer.text ? split(answer.text, 3) : []) send({ content: piece });
     if (answer.toolCall) {
-      send({ tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: answer.toolCall.name, arguments: '' } }] });
-      for (const piece of split(answer.toolCall.arguments, answer.pieces ?? 4)) send({ tool_calls: [{ index: 0, function: { arguments: piece } }] });
+      send({
+        tool_calls: [
+          { index: 0, id: 'call_1', type: 'function', function: { name: answer.toolCall.name, arguments: '' } },
+        ],
+      });
+      for (const piece of split(answer.toolCall.arguments, answer.pieces ?? 4))
+        send({ tool_calls: [{ index: 0, function: { arguments: piece } }] });
     }
     send({}, answer.toolCall ? 'tool_calls' : 'stop');
     response.end('data: [DONE]\n\n');
@@ -112,10 +140,13 @@ export async function standInModelAnswer(request: RecordedRequest): Promise<Scri
   const text = [...request.messages].reverse().find((message) => message.role === 'user')?.content ?? '';
   const tables = [...(request.messages[0]?.content ?? '').matchAll(/^- (\w+)\(/gm)].map((match) => match[1]!);
   const intent = parseIntent(text);
-  if (intent.intent === 'export') return toolCall('export_results', { format: intent.format, target: intent.target, nth: intent.nth });
-  if (intent.intent === 'set_default_format' && intent.format) return toolCall('set_default_format', { format: intent.format });
+  if (intent.intent === 'export')
+    return toolCall('export_results', { format: intent.format, target: intent.target, nth: intent.nth });
+  if (intent.intent === 'set_default_format' && intent.format)
+    return toolCall('set_default_format', { format: intent.format });
   if (intent.intent === 'cancel') return toolCall('cancel_export', {});
   const understood = understandMessage(text, tables);
-  if (understood.kind === 'query') return toolCall('run_query', { sql: understood.sql, title: understood.title ?? null });
+  if (understood.kind === 'query')
+    return toolCall('run_query', { sql: understood.sql, title: understood.title ?? null });
   return { text: 'I can query the tables and export results as CSV or JSON.' };
 }

@@ -10,7 +10,10 @@ const app = await createTestApp('sqlite', { events: 10 });
 if (process.argv[2] === '--v8-default-growth') setFlagsFromString('--heap-growing-percent=0');
 // Live objects like a web server's (Next, Prisma): the growth limit is a multiple of what is live.
 const live: string[] = Array.from({ length: 400_000 }, (_, index) => `live object ${index} `.repeat(3));
-const oldGeneration = () => getHeapSpaceStatistics().filter((space) => space.space_name === 'old_space' || space.space_name === 'large_object_space').reduce((sum, space) => sum + space.space_used_size, 0);
+const oldGeneration = () =>
+  getHeapSpaceStatistics()
+    .filter((space) => space.space_name === 'old_space' || space.space_name === 'large_object_space')
+    .reduce((sum, space) => sum + space.space_used_size, 0);
 (globalThis as unknown as { gc: () => void }).gc();
 const liveBytes = oldGeneration();
 let peak = liveBytes;
@@ -21,5 +24,12 @@ for (let round = 0; round < 2_000; round++) {
   garbage = new Array<number>(200_000).fill(round);
   peak = Math.max(peak, oldGeneration());
 }
-console.log(JSON.stringify({ liveMb: liveBytes / 2 ** 20, peakMb: peak / 2 ** 20, peakOverLive: peak / liveBytes, kept: live.length + garbage.length }));
+console.log(
+  JSON.stringify({
+    liveMb: liveBytes / 2 ** 20,
+    peakMb: peak / 2 ** 20,
+    peakOverLive: peak / liveBytes,
+    kept: live.length + garbage.length,
+  }),
+);
 await app.close();

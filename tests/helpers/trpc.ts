@@ -11,7 +11,9 @@ import type { TestApp } from './databases';
  */
 export async function callerFor(app: TestApp, token?: string, router: MessageRouter = parserRouter) {
   const resHeaders = new Headers();
-  const req = new Request('http://localhost:3000/api/trpc', { headers: token ? { cookie: `${SESSION_COOKIE}=${token}` } : {} });
+  const req = new Request('http://localhost:3000/api/trpc', {
+    headers: token ? { cookie: `${SESSION_COOKIE}=${token}` } : {},
+  });
   const caller = createCaller(await createTrpcContext({ req, resHeaders, services: app.services, router }));
   return { caller, resHeaders };
 }
@@ -19,7 +21,10 @@ export async function callerFor(app: TestApp, token?: string, router: MessageRou
 type Caller = Awaited<ReturnType<typeof callerFor>>['caller'];
 
 /** chat.send streams events; this reads them and returns the stored exchange (and the streamed text). */
-export async function send(caller: Caller, input: { chatId: string | null; text: string }): Promise<Extract<SendEvent, { type: 'done' }> & { streamed: string }> {
+export async function send(
+  caller: Caller,
+  input: { chatId: string | null; text: string },
+): Promise<Extract<SendEvent, { type: 'done' }> & { streamed: string }> {
   let streamed = '';
   for await (const event of await caller.chat.send(input)) {
     if (event.type === 'text') streamed += event.delta;

@@ -25,7 +25,11 @@ describe.each(PROVIDERS)('auth and chat over tRPC, app database on %s', (provide
 
   it('signs up, sets an httpOnly session cookie, and knows the user', async () => {
     const { caller, resHeaders } = await callerFor(app);
-    const user = await caller.auth.signUp({ email: '  New.Person@Example.com ', password: 'long enough pw', name: 'New Person' });
+    const user = await caller.auth.signUp({
+      email: '  New.Person@Example.com ',
+      password: 'long enough pw',
+      name: 'New Person',
+    });
     expect(user.email).toBe('new.person@example.com');
     const cookie = resHeaders.get('set-cookie') ?? '';
     expect(cookie).toMatch(/^askport_session=[\w-]{43}; Expires=.*; Path=\/; HttpOnly; SameSite=Lax$/);
@@ -37,12 +41,17 @@ describe.each(PROVIDERS)('auth and chat over tRPC, app database on %s', (provide
   it('signs in with the right password only, with one answer for a wrong email or password', async () => {
     const { caller } = await callerFor(app);
     await caller.auth.signUp({ email: 'pw@example.com', password: 'right password', name: 'Pw' });
-    await expect(caller.auth.signIn({ email: 'pw@example.com', password: 'right password' })).resolves.toMatchObject({ email: 'pw@example.com' });
+    await expect(caller.auth.signIn({ email: 'pw@example.com', password: 'right password' })).resolves.toMatchObject({
+      email: 'pw@example.com',
+    });
     const wrongPassword = await trpcError(caller.auth.signIn({ email: 'pw@example.com', password: 'wrong password' }));
     const wrongEmail = await trpcError(caller.auth.signIn({ email: 'nobody@example.com', password: 'wrong password' }));
     expect(wrongPassword.code).toBe('BAD_REQUEST');
     expect(wrongPassword.message).toBe(wrongEmail.message);
-    expect((await trpcError(caller.auth.signUp({ email: 'pw@example.com', password: 'another one', name: 'Again' }))).message).toMatch(/already exists/);
+    expect(
+      (await trpcError(caller.auth.signUp({ email: 'pw@example.com', password: 'another one', name: 'Again' })))
+        .message,
+    ).toMatch(/already exists/);
   });
 
   it('signs out: the old cookie stops working', async () => {
@@ -56,7 +65,15 @@ describe.each(PROVIDERS)('auth and chat over tRPC, app database on %s', (provide
   it('requires a session for every procedure except sign-in and sign-up', async () => {
     for (const token of [undefined, 'forged-token', 'x'.repeat(500)]) {
       const { caller } = await callerFor(app, token);
-      for (const call of [() => caller.auth.me(), () => caller.auth.signOut(), () => caller.chat.list(), () => caller.chat.info(), () => caller.chat.act({ chatId: 'any', label: 'CSV', action: { kind: 'set_default_format', format: 'csv' } }), () => caller.chat.messages({ chatId: 'any' }), () => send(caller, { chatId: null, text: 'show orders' })]) {
+      for (const call of [
+        () => caller.auth.me(),
+        () => caller.auth.signOut(),
+        () => caller.chat.list(),
+        () => caller.chat.info(),
+        () => caller.chat.act({ chatId: 'any', label: 'CSV', action: { kind: 'set_default_format', format: 'csv' } }),
+        () => caller.chat.messages({ chatId: 'any' }),
+        () => send(caller, { chatId: null, text: 'show orders' }),
+      ]) {
         expect((await trpcError(call())).code).toBe('UNAUTHORIZED');
       }
     }
@@ -74,11 +91,25 @@ describe.each(PROVIDERS)('auth and chat over tRPC, app database on %s', (provide
     source.close();
     expect(reply.payload).toMatchObject({ position: 1, totalRows: total, title: 'events' });
     expect(reply.payload.rows).toHaveLength(100);
-    expect(reply.payload.columns.map((column) => column.name)).toEqual(['id', 'customer_id', 'occurred_at', 'type', 'amount', 'currency', 'country', 'description']);
+    expect(reply.payload.columns.map((column) => column.name)).toEqual([
+      'id',
+      'customer_id',
+      'occurred_at',
+      'type',
+      'amount',
+      'currency',
+      'country',
+      'description',
+    ]);
     expect(reply.content).toBe(`${total.toLocaleString('en-US')} rows. Showing the first 100.`);
 
     const second = await send(caller, { chatId: first.chatId, text: 'show me the products' });
-    expect(second.messages[1]?.payload).toMatchObject({ kind: 'result', position: 2, title: 'products', sql: 'SELECT * FROM products' });
+    expect(second.messages[1]?.payload).toMatchObject({
+      kind: 'result',
+      position: 2,
+      title: 'products',
+      sql: 'SELECT * FROM products',
+    });
     const runs = await app.db.queryRun.findMany({ where: { chatId: first.chatId }, orderBy: { position: 'asc' } });
     expect(runs.map((run) => [run.position, run.title, run.rowCount])).toEqual([
       [1, 'events', total],
@@ -86,7 +117,10 @@ describe.each(PROVIDERS)('auth and chat over tRPC, app database on %s', (provide
     ]);
     const thread = await caller.chat.messages({ chatId: first.chatId });
     expect(thread.map((message) => message.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
-    expect((await caller.chat.list())[0]).toMatchObject({ id: first.chatId, title: 'SELECT * FROM events ORDER BY id' });
+    expect((await caller.chat.list())[0]).toMatchObject({
+      id: first.chatId,
+      title: 'SELECT * FROM events ORDER BY id',
+    });
   });
 
   it('shows up to 1,000 rows of a result on request, and only to its owner', async () => {
@@ -102,15 +136,28 @@ describe.each(PROVIDERS)('auth and chat over tRPC, app database on %s', (provide
     expect(more.totalRows).toBe(payload.totalRows);
     expect(more.columns).toEqual(payload.columns);
     const { caller: stranger } = await callerFor(app, (await newUser(app.db)).token);
-    await expect(stranger.chat.previewRows({ queryRunId: payload.queryRunId })).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'That query result was not found.' });
-    await expect(stranger.chat.previewRows({ queryRunId: 'no-such-run' })).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'That query result was not found.' });
+    await expect(stranger.chat.previewRows({ queryRunId: payload.queryRunId })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'That query result was not found.',
+    });
+    await expect(stranger.chat.previewRows({ queryRunId: 'no-such-run' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'That query result was not found.',
+    });
   });
 
   it('says so in words when a query matches no rows, and still shows the columns', async () => {
     const { caller } = await callerFor(app, (await newUser(app.db)).token);
     const result = await send(caller, { chatId: null, text: 'SELECT id, status FROM orders WHERE id < 0' });
-    expect(result.messages[1]?.content).toBe('No rows match this query. The columns are below; an export of it is a file with just the header.');
-    expect(result.messages[1]?.payload).toMatchObject({ kind: 'result', totalRows: 0, rows: [], columns: [{ name: 'id' }, { name: 'status' }] });
+    expect(result.messages[1]?.content).toBe(
+      'No rows match this query. The columns are below; an export of it is a file with just the header.',
+    );
+    expect(result.messages[1]?.payload).toMatchObject({
+      kind: 'result',
+      totalRows: 0,
+      rows: [],
+      columns: [{ name: 'id' }, { name: 'status' }],
+    });
   });
 
   it.each([
@@ -118,7 +165,10 @@ describe.each(PROVIDERS)('auth and chat over tRPC, app database on %s', (provide
     ['DELETE FROM orders', /Only read-only SELECT or WITH queries can run here; this is a DELETE statement\./],
     ['DROP TABLE orders', /Only read-only|syntax error/],
     ['SELECT 1; SELECT 2', /^Send one statement at a time\.$/],
-    ['SELECT * FROM "User"', /The table "User" is not available\. You can query: customers, events, order_items, orders, products\./],
+    [
+      'SELECT * FROM "User"',
+      /The table "User" is not available\. You can query: customers, events, order_items, orders, products\./,
+    ],
     ['SELECT no_such_column FROM orders', /^The database could not run that query: no such column: no_such_column$/],
   ])('answers %j with a clear sentence in the thread and keeps the chat usable', async (text, expected) => {
     const { caller } = await callerFor(app, (await newUser(app.db)).token);

@@ -16,7 +16,12 @@ describe.each(PROVIDERS)('exports asked for in the chat (fallback parser), app d
   beforeAll(async () => {
     app = await createTestApp(provider, { events: 3_000 });
     const source = new Database(app.demoDataFile, { readonly: true });
-    counts = Object.fromEntries(['orders', 'customers', 'products', 'events'].map((table) => [table, source.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number]));
+    counts = Object.fromEntries(
+      ['orders', 'customers', 'products', 'events'].map((table) => [
+        table,
+        source.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number,
+      ]),
+    );
     source.close();
   });
   afterAll(() => app.close());
@@ -29,8 +34,15 @@ describe.each(PROVIDERS)('exports asked for in the chat (fallback parser), app d
     const chat = await freshChat();
     await chat.say('show orders');
     const reply = await chat.say('export this as spreadsheet');
-    expect(reply.content).toBe(`Exporting ${counts.orders!.toLocaleString('en-US')} rows as CSV — opens in any spreadsheet.`);
-    expect(reply.payload).toMatchObject({ kind: 'export', format: 'csv', archive: false, files: [{ position: 1, title: 'orders' }] });
+    expect(reply.content).toBe(
+      `Exporting ${counts.orders!.toLocaleString('en-US')} rows as CSV — opens in any spreadsheet.`,
+    );
+    expect(reply.payload).toMatchObject({
+      kind: 'export',
+      format: 'csv',
+      archive: false,
+      files: [{ position: 1, title: 'orders' }],
+    });
     if (reply.payload?.kind !== 'export') throw new Error('no export');
     const response = await chat.download(reply.payload.downloadUrl);
     expect(response.status).toBe(200);
@@ -49,7 +61,9 @@ describe.each(PROVIDERS)('exports asked for in the chat (fallback parser), app d
     const done = await chat.caller.chat.act({ chatId: chat.chatId()!, label: json.label, action: json.action });
     expect(done.messages[0]).toMatchObject({ role: 'user', content: 'JSON' });
     const exported = done.messages[1]!;
-    expect(exported.content).toBe(`Exporting ${counts.customers!.toLocaleString('en-US')} rows as JSON — for code and APIs.`);
+    expect(exported.content).toBe(
+      `Exporting ${counts.customers!.toLocaleString('en-US')} rows as JSON — for code and APIs.`,
+    );
     if (exported.payload?.kind !== 'export') throw new Error('no export');
     const rows = (await (await chat.download(exported.payload.downloadUrl)).json()) as unknown[];
     expect(rows).toHaveLength(counts.customers!);
@@ -57,7 +71,9 @@ describe.each(PROVIDERS)('exports asked for in the chat (fallback parser), app d
 
   it('"always use json" saves the default; later "export it" uses it and says so', async () => {
     const chat = await freshChat();
-    expect((await chat.say('always use json')).content).toBe('Done: from now on, "export this" gives JSON unless you ask for another format.');
+    expect((await chat.say('always use json')).content).toBe(
+      'Done: from now on, "export this" gives JSON unless you ask for another format.',
+    );
     await chat.say('show products');
     const reply = await chat.say('export it');
     expect(reply.content).toBe(`Exporting ${counts.products} rows as JSON — your default format.`);
@@ -70,12 +86,27 @@ describe.each(PROVIDERS)('exports asked for in the chat (fallback parser), app d
     await chat.say('show orders');
     await chat.say('show customers');
     await chat.say('show products');
-    expect((await chat.say('export the previous result as csv')).payload).toMatchObject({ kind: 'export', files: [{ position: 2, title: 'customers' }] });
-    expect((await chat.say('export the first query as json')).payload).toMatchObject({ kind: 'export', format: 'json', files: [{ position: 1, title: 'orders' }] });
-    expect((await chat.say('download result #3 as csv')).payload).toMatchObject({ kind: 'export', files: [{ position: 3, title: 'products' }] });
+    expect((await chat.say('export the previous result as csv')).payload).toMatchObject({
+      kind: 'export',
+      files: [{ position: 2, title: 'customers' }],
+    });
+    expect((await chat.say('export the first query as json')).payload).toMatchObject({
+      kind: 'export',
+      format: 'json',
+      files: [{ position: 1, title: 'orders' }],
+    });
+    expect((await chat.say('download result #3 as csv')).payload).toMatchObject({
+      kind: 'export',
+      files: [{ position: 3, title: 'products' }],
+    });
     const missing = await chat.say('export query 9 as csv');
-    expect(missing.content).toBe(`This chat has 3 queries, so there is no query 9: 1 · orders (${counts.orders!.toLocaleString('en-US')} rows); 2 · customers (${counts.customers!.toLocaleString('en-US')} rows); 3 · products (${counts.products} rows). Which one?`);
-    expect(missing.payload).toMatchObject({ kind: 'choice', options: [{ label: 'Query 1 · orders', action: { kind: 'send', text: 'export query 1 as csv' } }, {}, {}] });
+    expect(missing.content).toBe(
+      `This chat has 3 queries, so there is no query 9: 1 · orders (${counts.orders!.toLocaleString('en-US')} rows); 2 · customers (${counts.customers!.toLocaleString('en-US')} rows); 3 · products (${counts.products} rows). Which one?`,
+    );
+    expect(missing.payload).toMatchObject({
+      kind: 'choice',
+      options: [{ label: 'Query 1 · orders', action: { kind: 'send', text: 'export query 1 as csv' } }, {}, {}],
+    });
   });
 
   it('"export all my queries as a zip" asks the format, then gives one ZIP with a file per query and a manifest', async () => {
@@ -90,14 +121,24 @@ describe.each(PROVIDERS)('exports asked for in the chat (fallback parser), app d
     const csv = question.payload.options[0]!;
     const done = await chat.caller.chat.act({ chatId: chat.chatId()!, label: csv.label, action: csv.action });
     const exported = done.messages[1]!;
-    expect(exported.content).toBe(`Exporting 4 queries (${(counts.orders! + 2 * counts.products!).toLocaleString('en-US')} rows) as CSV files in one ZIP, with a manifest.`);
+    expect(exported.content).toBe(
+      `Exporting 4 queries (${(counts.orders! + 2 * counts.products!).toLocaleString('en-US')} rows) as CSV files in one ZIP, with a manifest.`,
+    );
     if (exported.payload?.kind !== 'export') throw new Error('no export');
     const response = await chat.download(exported.payload.downloadUrl);
     expect(response.headers.get('content-type')).toBe('application/zip');
     expect(response.headers.get('content-disposition')).toMatch(/filename="show orders-.*\.zip"/);
     const zip = await JSZip.loadAsync(await response.arrayBuffer());
-    expect(Object.keys(zip.files).sort()).toEqual(['manifest.json', 'orders.csv', 'products (2).csv', 'products (3).csv', 'products.csv']);
-    const manifest = JSON.parse(await zip.file('manifest.json')!.async('string')) as { files: Array<{ file: string; rows: number; bytes: number; sha256: string; empty: boolean; query: string }> };
+    expect(Object.keys(zip.files).sort()).toEqual([
+      'manifest.json',
+      'orders.csv',
+      'products (2).csv',
+      'products (3).csv',
+      'products.csv',
+    ]);
+    const manifest = JSON.parse(await zip.file('manifest.json')!.async('string')) as {
+      files: Array<{ file: string; rows: number; bytes: number; sha256: string; empty: boolean; query: string }>;
+    };
     expect(manifest.files.map((file) => [file.file, file.rows, file.empty])).toEqual([
       ['orders.csv', counts.orders, false],
       ['products.csv', counts.products, false],
@@ -111,7 +152,12 @@ describe.each(PROVIDERS)('exports asked for in the chat (fallback parser), app d
     }
     expect(await zip.file('products (2).csv')!.async('string')).toBe('id,name,category,price\r\n');
     const record = await app.db.export.findUniqueOrThrow({ where: { id: exported.payload.exportId } });
-    expect(record).toMatchObject({ status: 'succeeded', archive: true, format: 'csv', rowCount: counts.orders! + 2 * counts.products! });
+    expect(record).toMatchObject({
+      status: 'succeeded',
+      archive: true,
+      format: 'csv',
+      rowCount: counts.orders! + 2 * counts.products!,
+    });
   });
 
   it('with no result in the chat, uses the most recent query from another chat and says which', async () => {
@@ -120,13 +166,21 @@ describe.each(PROVIDERS)('exports asked for in the chat (fallback parser), app d
     await first.say('show products');
     const second = await chatSession(app, token);
     const reply = await second.say('export my last result as csv');
-    expect(reply.content).toBe(`This chat has no results yet, so I used your most recent query: "products" (${counts.products} rows, in "show products"). Exporting ${counts.products} rows as CSV — opens in any spreadsheet.`);
+    expect(reply.content).toBe(
+      `This chat has no results yet, so I used your most recent query: "products" (${counts.products} rows, in "show products"). Exporting ${counts.products} rows as CSV — opens in any spreadsheet.`,
+    );
     expect(reply.payload).toMatchObject({ kind: 'export', format: 'csv', files: [{ title: 'products' }] });
     const third = await chatSession(app, token);
     const ask = await third.say('export last query');
-    expect(ask.content).toBe(`This chat has no results yet, so I used your most recent query: "products" (${counts.products} rows, in "show products"). Which format would you like?`);
+    expect(ask.content).toBe(
+      `This chat has no results yet, so I used your most recent query: "products" (${counts.products} rows, in "show products"). Which format would you like?`,
+    );
     if (ask.payload?.kind !== 'choice') throw new Error('no choice');
-    const done = await third.caller.chat.act({ chatId: third.chatId()!, label: 'JSON', action: ask.payload.options[1]!.action });
+    const done = await third.caller.chat.act({
+      chatId: third.chatId()!,
+      label: 'JSON',
+      action: ask.payload.options[1]!.action,
+    });
     expect(done.messages[1]?.payload).toMatchObject({ kind: 'export', format: 'json', files: [{ title: 'products' }] });
     const nothing = await (await freshChat()).say('export it');
     expect(nothing.content).toBe('There is nothing to export yet: run a query first, for example "show orders".');
@@ -136,7 +190,9 @@ describe.each(PROVIDERS)('exports asked for in the chat (fallback parser), app d
     const chat = await freshChat();
     await chat.say('show orders');
     const unsure = await chat.say('show this as csv');
-    expect(unsure.content).toBe(`Do you want to export "orders" (${counts.orders!.toLocaleString('en-US')} rows) as CSV?`);
+    expect(unsure.content).toBe(
+      `Do you want to export "orders" (${counts.orders!.toLocaleString('en-US')} rows) as CSV?`,
+    );
     expect(unsure.payload).toMatchObject({ kind: 'choice', options: [{ label: 'CSV' }, {}, {}] });
   });
 
@@ -144,10 +200,14 @@ describe.each(PROVIDERS)('exports asked for in the chat (fallback parser), app d
     const chat = await freshChat();
     await chat.say('SELECT id, customer_id, occurred_at, amount, description FROM events ORDER BY id');
     const reply = await chat.say('export this to excel');
-    expect(reply.content).toBe(`Exporting ${counts.events!.toLocaleString('en-US')} rows as Excel — a typed Excel workbook.`);
+    expect(reply.content).toBe(
+      `Exporting ${counts.events!.toLocaleString('en-US')} rows as Excel — a typed Excel workbook.`,
+    );
     if (reply.payload?.kind !== 'export') throw new Error(reply.content);
     const response = await chat.download(reply.payload.downloadUrl);
-    expect(response.headers.get('content-type')).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    expect(response.headers.get('content-type')).toBe(
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    );
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.load(Buffer.from(await response.arrayBuffer()) as unknown as ArrayBuffer);
     const sheet = workbook.worksheets[0]!;
@@ -176,7 +236,9 @@ describe.each(PROVIDERS)('exports asked for in the chat (fallback parser), app d
     await expect(async () => {
       for (;;) if ((await reader.read()).done) break;
     }).rejects.toThrow(/cancelled/);
-    expect((await app.db.export.findUniqueOrThrow({ where: { id: started.payload.exportId } })).status).toBe('cancelled');
+    expect((await app.db.export.findUniqueOrThrow({ where: { id: started.payload.exportId } })).status).toBe(
+      'cancelled',
+    );
   });
 
   it("refuses a chip that names another user's query run, and a batch with one foreign id as a whole", async () => {
@@ -186,12 +248,28 @@ describe.each(PROVIDERS)('exports asked for in the chat (fallback parser), app d
     const mine = await intruder.say('show products');
     if (ownerRun.payload?.kind !== 'result' || mine.payload?.kind !== 'result') throw new Error('no result');
     for (const queryRunIds of [[ownerRun.payload.queryRunId], [mine.payload.queryRunId, ownerRun.payload.queryRunId]]) {
-      const result = await intruder.caller.chat.act({ chatId: intruder.chatId()!, label: 'CSV', action: { kind: 'export', queryRunIds, format: 'csv', archive: queryRunIds.length > 1 } });
+      const result = await intruder.caller.chat.act({
+        chatId: intruder.chatId()!,
+        label: 'CSV',
+        action: { kind: 'export', queryRunIds, format: 'csv', archive: queryRunIds.length > 1 },
+      });
       expect(result.messages[1]).toMatchObject({ payload: { kind: 'error' } });
       expect(result.messages[1]?.content).toMatch(/was not found\.$/);
     }
-    expect(await app.db.export.count({ where: { items: { some: { queryRunId: ownerRun.payload.queryRunId } }, user: { id: { not: undefined } }, NOT: { userId: (await app.db.queryRun.findUniqueOrThrow({ where: { id: ownerRun.payload.queryRunId } })).userId } } })).toBe(0);
-    const foreignChat = await intruder.caller.chat.act({ chatId: owner.chatId()!, label: 'CSV', action: { kind: 'set_default_format', format: 'csv' } }).catch((error: unknown) => error);
+    expect(
+      await app.db.export.count({
+        where: {
+          items: { some: { queryRunId: ownerRun.payload.queryRunId } },
+          user: { id: { not: undefined } },
+          NOT: {
+            userId: (await app.db.queryRun.findUniqueOrThrow({ where: { id: ownerRun.payload.queryRunId } })).userId,
+          },
+        },
+      }),
+    ).toBe(0);
+    const foreignChat = await intruder.caller.chat
+      .act({ chatId: owner.chatId()!, label: 'CSV', action: { kind: 'set_default_format', format: 'csv' } })
+      .catch((error: unknown) => error);
     expect(foreignChat).toBeInstanceOf(TRPCError);
     expect((foreignChat as TRPCError).code).toBe('NOT_FOUND');
   });

@@ -57,9 +57,10 @@ describe.each(['sqlite', 'postgresql'] as const)('data source on %s', (dialect) 
   });
 
   it('takes fewer rows per batch when rows are large, so a batch holds megabytes, not gigabytes', async () => {
-    const sql = dialect === 'sqlite'
-      ? "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60) SELECT i, replace(hex(zeroblob(500000)), '0', 'x') AS v FROM n"
-      : "SELECT i, repeat('x', 1000000) AS v FROM generate_series(1, 60) AS n(i)";
+    const sql =
+      dialect === 'sqlite'
+        ? "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60) SELECT i, replace(hex(zeroblob(500000)), '0', 'x') AS v FROM n"
+        : "SELECT i, repeat('x', 1000000) AS v FROM generate_series(1, 60) AS n(i)";
     const sizes: number[] = [];
     for await (const batch of await dataSource.stream(sql, { batchSize: 1_000 })) sizes.push(batch.length);
     expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(60);
@@ -69,8 +70,12 @@ describe.each(['sqlite', 'postgresql'] as const)('data source on %s', (dialect) 
   });
 
   it('carries 64-bit integers, blobs and special floats without loss', async () => {
-    const sql = dialect === 'sqlite' ? "SELECT 9007199254740993 AS big, -9223372036854775808 AS min, x'00ff10' AS blob, 12 AS small" : "SELECT 9007199254740993::int8 AS big, (-9223372036854775808)::int8 AS min, '\\x00ff10'::bytea AS blob, 12 AS small";
-    const expectedBig = dialect === 'sqlite' ? [9007199254740993n, -9223372036854775808n] : ['9007199254740993', '-9223372036854775808'];
+    const sql =
+      dialect === 'sqlite'
+        ? "SELECT 9007199254740993 AS big, -9223372036854775808 AS min, x'00ff10' AS blob, 12 AS small"
+        : "SELECT 9007199254740993::int8 AS big, (-9223372036854775808)::int8 AS min, '\\x00ff10'::bytea AS blob, 12 AS small";
+    const expectedBig =
+      dialect === 'sqlite' ? [9007199254740993n, -9223372036854775808n] : ['9007199254740993', '-9223372036854775808'];
     const preview = await dataSource.preview(sql, 1);
     expect(preview.rows[0]?.slice(0, 2)).toEqual(expectedBig);
     expect(Array.from(preview.rows[0]?.[2] as Uint8Array)).toEqual([0, 255, 16]);
@@ -81,9 +86,10 @@ describe.each(['sqlite', 'postgresql'] as const)('data source on %s', (dialect) 
 
   it('keeps a 64-bit integer exact when it first appears deep in a stream', async () => {
     // SQLite reads plain numbers until a value reaches 2^53, then re-reads exactly from where it was.
-    const sql = dialect === 'sqlite'
-      ? 'SELECT id, CASE WHEN id = 2500 THEN 9007199254740993 WHEN id = 2501 THEN 1e300 ELSE id * 2 END AS v FROM events ORDER BY id'
-      : "SELECT id, CASE WHEN id = 2500 THEN 9007199254740993 ELSE id * 2 END::int8 AS v FROM events ORDER BY id";
+    const sql =
+      dialect === 'sqlite'
+        ? 'SELECT id, CASE WHEN id = 2500 THEN 9007199254740993 WHEN id = 2501 THEN 1e300 ELSE id * 2 END AS v FROM events ORDER BY id'
+        : 'SELECT id, CASE WHEN id = 2500 THEN 9007199254740993 ELSE id * 2 END::int8 AS v FROM events ORDER BY id';
     const rows: CellValue[][] = [];
     for await (const batch of await dataSource.stream(sql, { batchSize: 1_000 })) rows.push(...batch);
     expect(rows.map((row) => Number(row[0]))).toEqual(Array.from({ length: EVENTS }, (_, index) => index + 1));
@@ -93,7 +99,10 @@ describe.each(['sqlite', 'postgresql'] as const)('data source on %s', (dialect) 
   });
 
   it('gives timestamps as ISO 8601 UTC text with every fractional digit', async () => {
-    const sql = dialect === 'sqlite' ? "SELECT '2026-01-02T03:04:05.123456Z' AS at" : "SELECT '2026-01-02 05:04:05.123456+02'::timestamptz AS at, '2026-01-02 03:04:05'::timestamp AS naive";
+    const sql =
+      dialect === 'sqlite'
+        ? "SELECT '2026-01-02T03:04:05.123456Z' AS at"
+        : "SELECT '2026-01-02 05:04:05.123456+02'::timestamptz AS at, '2026-01-02 03:04:05'::timestamp AS naive";
     const preview = await dataSource.preview(sql, 1);
     expect(preview.rows[0]?.[0]).toBe('2026-01-02T03:04:05.123456Z');
     if (dialect === 'postgresql') {
@@ -103,7 +112,10 @@ describe.each(['sqlite', 'postgresql'] as const)('data source on %s', (dialect) 
   });
 
   it('keeps decimals exact', async () => {
-    const preview = await dataSource.preview("SELECT amount FROM events WHERE amount IS NOT NULL ORDER BY id LIMIT 50", 50);
+    const preview = await dataSource.preview(
+      'SELECT amount FROM events WHERE amount IS NOT NULL ORDER BY id LIMIT 50',
+      50,
+    );
     for (const [amount] of preview.rows) expect(String(amount)).toMatch(/^-?\d+(\.\d{1,2})?$/);
   });
 
@@ -118,8 +130,16 @@ describe.each(['sqlite', 'postgresql'] as const)('data source on %s', (dialect) 
   it('guards every statement it is handed itself, so no caller can skip the guard', async () => {
     await expect(dataSource.preview('DELETE FROM orders', 10)).rejects.toThrow(SqlRefusedError);
     await expect(dataSource.stream("UPDATE orders SET status = 'hacked'")).rejects.toThrow(SqlRefusedError);
-    await expect(dataSource.streamEncoded!('SELECT * FROM orders; DELETE FROM orders', { format: 'csv', options: DEFAULT_ENCODER_OPTIONS, metadata: { query: 'q', title: 't', generatedAt: new Date(0) } })).rejects.toThrow(SqlRefusedError);
-    expect((await dataSource.preview("SELECT count(*) AS n FROM orders WHERE status = 'hacked'", 1)).rows[0]?.map(Number)).toEqual([0]);
+    await expect(
+      dataSource.streamEncoded!('SELECT * FROM orders; DELETE FROM orders', {
+        format: 'csv',
+        options: DEFAULT_ENCODER_OPTIONS,
+        metadata: { query: 'q', title: 't', generatedAt: new Date(0) },
+      }),
+    ).rejects.toThrow(SqlRefusedError);
+    expect(
+      (await dataSource.preview("SELECT count(*) AS n FROM orders WHERE status = 'hacked'", 1)).rows[0]?.map(Number),
+    ).toEqual([0]);
   });
 
   it('releases the cursor when the reader stops early', async () => {

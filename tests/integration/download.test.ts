@@ -9,7 +9,9 @@ import { newUser } from '../helpers/users';
 
 function download(app: TestApp, runId: string, options: { token?: string; format?: string } = {}) {
   const query = options.format === undefined ? '' : `?format=${encodeURIComponent(options.format)}`;
-  const request = new Request(`http://localhost:3000/api/query-runs/${runId}/download${query}`, { headers: options.token ? { cookie: `${SESSION_COOKIE}=${options.token}` } : {} });
+  const request = new Request(`http://localhost:3000/api/query-runs/${runId}/download${query}`, {
+    headers: options.token ? { cookie: `${SESSION_COOKIE}=${options.token}` } : {},
+  });
   return handleQueryRunDownload(request, runId, app.services);
 }
 
@@ -40,7 +42,9 @@ describe.each(PROVIDERS)('downloading a result, app database on %s', (provider) 
     const response = await download(app, eventsRunId, { token, format: 'csv' });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
-    expect(response.headers.get('content-disposition')).toMatch(/^attachment; filename="events-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ\.csv"; filename\*=UTF-8''events-/);
+    expect(response.headers.get('content-disposition')).toMatch(
+      /^attachment; filename="events-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ\.csv"; filename\*=UTF-8''events-/,
+    );
     const text = await response.text();
     expect(text.startsWith('id,customer_id,occurred_at,type,amount,currency,country,description\r\n')).toBe(true);
     const records = parse(text, { columns: true, record_delimiter: '\r\n' }) as Array<Record<string, string>>;
@@ -59,7 +63,10 @@ describe.each(PROVIDERS)('downloading a result, app database on %s', (provider) 
   it('records the export with its rows, bytes and duration', async () => {
     const response = await download(app, eventsRunId, { token, format: 'csv' });
     const bytes = (await response.arrayBuffer()).byteLength;
-    const record = await app.db.export.findFirstOrThrow({ where: { items: { some: { queryRunId: eventsRunId } }, format: 'csv' }, orderBy: { createdAt: 'desc' } });
+    const record = await app.db.export.findFirstOrThrow({
+      where: { items: { some: { queryRunId: eventsRunId } }, format: 'csv' },
+      orderBy: { createdAt: 'desc' },
+    });
     expect(record).toMatchObject({ status: 'succeeded', rowCount: eventCount, bytes: BigInt(bytes) });
     expect(record.durationMs).toBeGreaterThanOrEqual(0);
   });
@@ -96,7 +103,11 @@ describe.each(PROVIDERS)('downloading a result, app database on %s', (provider) 
   });
 
   it('keeps exact text through CSV: quotes, commas, line breaks, unicode and formula-like values', async () => {
-    const runId = await runQuery(app, token, "SELECT id, description FROM events WHERE description LIKE '%\"%' OR description LIKE '=%' OR description LIKE '%東京%' ORDER BY id");
+    const runId = await runQuery(
+      app,
+      token,
+      "SELECT id, description FROM events WHERE description LIKE '%\"%' OR description LIKE '=%' OR description LIKE '%東京%' ORDER BY id",
+    );
     const text = await (await download(app, runId, { token, format: 'csv' })).text();
     const records = parse(text, { columns: true, record_delimiter: '\r\n' }) as Array<{ description: string }>;
     const descriptions = new Set(records.map((record) => record.description));

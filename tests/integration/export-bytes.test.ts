@@ -12,7 +12,8 @@ const metadata = { query: SQL, title: 'events', generatedAt: new Date(0) };
 async function render(dataSource: DataSource, format: ExportFormat, batchSize: number): Promise<Buffer> {
   const rows = await dataSource.stream(SQL, { batchSize });
   const parts: Uint8Array[] = [];
-  for await (const chunk of encodeFile(format, rows, DEFAULT_ENCODER_OPTIONS, metadata, () => undefined)) parts.push(chunk);
+  for await (const chunk of encodeFile(format, rows, DEFAULT_ENCODER_OPTIONS, metadata, () => undefined))
+    parts.push(chunk);
   return Buffer.concat(parts);
 }
 

@@ -35,7 +35,9 @@ describe.each(PROVIDERS)('export jobs above the threshold, app database on %s', 
   it('becomes a job with progress, writes a file served for an hour, and an identical request reuses it', async () => {
     const { chat, userId } = await bigResult();
     const reply = await chat.say('export this as csv');
-    expect(reply.content).toBe(`Preparing ${EVENTS.toLocaleString('en-US')} rows as CSV — opens in any spreadsheet. It downloads when ready and stays available for an hour.`);
+    expect(reply.content).toBe(
+      `Preparing ${EVENTS.toLocaleString('en-US')} rows as CSV — opens in any spreadsheet. It downloads when ready and stays available for an hour.`,
+    );
     if (reply.payload?.kind !== 'export') throw new Error(reply.content);
     expect(reply.payload.delivery).toBe('file');
     const progress = await untilDone(app, userId, reply.payload.exportId);
@@ -54,42 +56,61 @@ describe.each(PROVIDERS)('export jobs above the threshold, app database on %s', 
     expect(readdirSync(app.exportDir).filter((name) => name.startsWith(exportId))).toEqual([`${exportId}.csv`]);
 
     const again = await chat.say('export this as csv');
-    expect(again.content).toMatch(/^The same export \(25,000 rows as CSV — opens in any spreadsheet\) finished \d+ min ago and is still available: downloading that file\.$/);
+    expect(again.content).toMatch(
+      /^The same export \(25,000 rows as CSV — opens in any spreadsheet\) finished \d+ min ago and is still available: downloading that file\.$/,
+    );
     expect(again.payload).toMatchObject({ kind: 'export', exportId: reply.payload.exportId });
   });
 
-  it.each(['csv', 'json', 'xlsx'] as const)('gives the same %s bytes as a job file and as a direct stream', async (format) => {
-    const { chat, userId } = await bigResult();
-    const run = await app.db.queryRun.findFirstOrThrow({ where: { userId } });
-    const user = { id: userId, email: '', name: '' };
-    const job = await createExport(app.services, user, { queryRunIds: [run.id], format, archive: false, chatId: chat.chatId(), delivery: 'file', totalRows: EVENTS });
-    app.services.jobs.enqueue(job.id);
-    await untilDone(app, userId, job.id);
-    const stream = await createExport(app.services, user, { queryRunIds: [run.id], format, archive: false, chatId: chat.chatId() });
-    const fromFile = Buffer.from(await (await chat.download(`/api/exports/${job.id}/download`)).arrayBuffer());
-    const fromStream = Buffer.from(await (await chat.download(`/api/exports/${stream.id}/download`)).arrayBuffer());
-    if (format === 'xlsx') {
-      // A workbook's zip entries carry their write time; compare what the sheets hold instead.
-      const read = async (bytes: Buffer) => {
-        const workbook = new ExcelJS.Workbook();
-        await workbook.xlsx.load(bytes as unknown as ArrayBuffer);
-        const values: unknown[] = [];
-        workbook.worksheets[0]!.eachRow((row) => values.push(row.values));
-        return values;
-      };
-      expect(await read(fromFile)).toEqual(await read(fromStream));
-    } else {
-      expect(fromFile.equals(fromStream)).toBe(true);
-    }
-    expect(fromFile.byteLength).toBeGreaterThan(100_000);
-  });
+  it.each(['csv', 'json', 'xlsx'] as const)(
+    'gives the same %s bytes as a job file and as a direct stream',
+    async (format) => {
+      const { chat, userId } = await bigResult();
+      const run = await app.db.queryRun.findFirstOrThrow({ where: { userId } });
+      const user = { id: userId, email: '', name: '' };
+      const job = await createExport(app.services, user, {
+        queryRunIds: [run.id],
+        format,
+        archive: false,
+        chatId: chat.chatId(),
+        delivery: 'file',
+        totalRows: EVENTS,
+      });
+      app.services.jobs.enqueue(job.id);
+      await untilDone(app, userId, job.id);
+      const stream = await createExport(app.services, user, {
+        queryRunIds: [run.id],
+        format,
+        archive: false,
+        chatId: chat.chatId(),
+      });
+      const fromFile = Buffer.from(await (await chat.download(`/api/exports/${job.id}/download`)).arrayBuffer());
+      const fromStream = Buffer.from(await (await chat.download(`/api/exports/${stream.id}/download`)).arrayBuffer());
+      if (format === 'xlsx') {
+        // A workbook's zip entries carry their write time; compare what the sheets hold instead.
+        const read = async (bytes: Buffer) => {
+          const workbook = new ExcelJS.Workbook();
+          await workbook.xlsx.load(bytes as unknown as ArrayBuffer);
+          const values: unknown[] = [];
+          workbook.worksheets[0]!.eachRow((row) => values.push(row.values));
+          return values;
+        };
+        expect(await read(fromFile)).toEqual(await read(fromStream));
+      } else {
+        expect(fromFile.equals(fromStream)).toBe(true);
+      }
+      expect(fromFile.byteLength).toBeGreaterThan(100_000);
+    },
+  );
 
   it('cancel stops a running job and leaves no file, partial or whole', async () => {
     const session = await newUser(app.db);
     const userId = session.user.id;
     const chat = await chatSession(app, session.token);
     // Long enough (1.5 million generated rows) that the cancel lands while the job runs.
-    await chat.say('WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r LIMIT 1500000) SELECT n, n * 2 AS twice FROM r');
+    await chat.say(
+      'WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r LIMIT 1500000) SELECT n, n * 2 AS twice FROM r',
+    );
     const reply = await chat.say('export this as json');
     if (reply.payload?.kind !== 'export') throw new Error(reply.content);
     const exportId = reply.payload.exportId;
@@ -123,19 +144,38 @@ describe.each(PROVIDERS)('export jobs above the threshold, app database on %s', 
     const user = { id: userId, email: '', name: '' };
     const ids: string[] = [];
     for (let index = 0; index < 5; index++) {
-      ids.push((await createExport(app.services, user, { queryRunIds: [runs[0]!.id], format: index % 2 ? 'json' : 'csv', archive: false, chatId: chat.chatId(), delivery: 'file', totalRows: EVENTS })).id);
+      ids.push(
+        (
+          await createExport(app.services, user, {
+            queryRunIds: [runs[0]!.id],
+            format: index % 2 ? 'json' : 'csv',
+            archive: false,
+            chatId: chat.chatId(),
+            delivery: 'file',
+            totalRows: EVENTS,
+          })
+        ).id,
+      );
     }
     app.services.jobs.enqueue();
     let maxRunning = 0;
     const startedOrder: string[] = [];
     for (;;) {
-      const states = await app.db.export.findMany({ where: { id: { in: ids } }, select: { id: true, status: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+      const states = await app.db.export.findMany({
+        where: { id: { in: ids } },
+        select: { id: true, status: true },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      });
       const runningNow = states.filter((state) => state.status === 'running');
       maxRunning = Math.max(maxRunning, runningNow.length);
-      for (const state of states) if (state.status !== 'queued' && !startedOrder.includes(state.id)) startedOrder.push(state.id);
+      for (const state of states)
+        if (state.status !== 'queued' && !startedOrder.includes(state.id)) startedOrder.push(state.id);
       if (states.every((state) => state.status === 'succeeded')) break;
       if (states.some((state) => state.status === 'failed' || state.status === 'cancelled')) {
-        const bad = await app.db.export.findMany({ where: { id: { in: ids }, status: { in: ['failed', 'cancelled'] } }, select: { status: true, error: true } });
+        const bad = await app.db.export.findMany({
+          where: { id: { in: ids }, status: { in: ['failed', 'cancelled'] } },
+          select: { status: true, error: true },
+        });
         throw new Error(`a job did not succeed: ${JSON.stringify(bad)}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -149,19 +189,36 @@ describe.each(PROVIDERS)('export jobs above the threshold, app database on %s', 
     const { chat, userId } = await bigResult();
     const [run] = await app.db.queryRun.findMany({ where: { userId } });
     const user = { id: userId, email: '', name: '' };
-    const older = await createExport(app.services, user, { queryRunIds: [run!.id], format: 'csv', archive: false, chatId: chat.chatId(), delivery: 'file', totalRows: EVENTS });
-    const newer = await createExport(app.services, user, { queryRunIds: [run!.id], format: 'json', archive: false, chatId: chat.chatId(), delivery: 'file', totalRows: EVENTS });
+    const older = await createExport(app.services, user, {
+      queryRunIds: [run!.id],
+      format: 'csv',
+      archive: false,
+      chatId: chat.chatId(),
+      delivery: 'file',
+      totalRows: EVENTS,
+    });
+    const newer = await createExport(app.services, user, {
+      queryRunIds: [run!.id],
+      format: 'json',
+      archive: false,
+      chatId: chat.chatId(),
+      delivery: 'file',
+      totalRows: EVENTS,
+    });
     // The interleaving made certain: the first claim finds the user at the limit, the next finds
     // one of their jobs already ended. Claims are recorded in the order they succeed.
     let runningCounts = 0;
     const claims: string[] = [];
     const exports = new Proxy(app.db.export, {
       get(model, name) {
-        if (name === 'count') return async (args: Parameters<typeof model.count>[0]) => (runningCounts++ === 0 ? TEST_JOB_OPTIONS.maxRunningPerUser : model.count(args));
+        if (name === 'count')
+          return async (args: Parameters<typeof model.count>[0]) =>
+            runningCounts++ === 0 ? TEST_JOB_OPTIONS.maxRunningPerUser : model.count(args);
         if (name === 'updateMany') {
           return async (args: Parameters<typeof model.updateMany>[0]) => {
             const result = await model.updateMany(args);
-            if (args.data.status === 'running' && result.count === 1 && typeof args.where?.id === 'string') claims.push(args.where.id);
+            if (args.data.status === 'running' && result.count === 1 && typeof args.where?.id === 'string')
+              claims.push(args.where.id);
             return result;
           };
         }
@@ -185,22 +242,37 @@ describe.each(PROVIDERS)('export jobs above the threshold, app database on %s', 
     const { chat, userId } = await bigResult();
     const run = (await app.db.queryRun.findFirstOrThrow({ where: { userId } })).id;
     const user = { id: userId, email: '', name: '' };
-    const job = await createExport(app.services, user, { queryRunIds: [run], format: 'csv', archive: false, chatId: chat.chatId(), delivery: 'file', totalRows: EVENTS });
-    const stream = await createExport(app.services, user, { queryRunIds: [run], format: 'csv', archive: false, chatId: chat.chatId() });
+    const job = await createExport(app.services, user, {
+      queryRunIds: [run],
+      format: 'csv',
+      archive: false,
+      chatId: chat.chatId(),
+      delivery: 'file',
+      totalRows: EVENTS,
+    });
+    const stream = await createExport(app.services, user, {
+      queryRunIds: [run],
+      format: 'csv',
+      archive: false,
+      chatId: chat.chatId(),
+    });
     // As a crash would leave them.
     await app.db.export.updateMany({ where: { id: { in: [job.id, stream.id] } }, data: { status: 'running' } });
     const restarted = createInProcessExportJobs(app.services, TEST_JOB_OPTIONS);
     try {
-      const last = (await (async () => {
+      const last = await (async () => {
         for (;;) {
           const record = await app.db.export.findUniqueOrThrow({ where: { id: job.id } });
           if (record.status === 'succeeded' || record.status === 'failed') return record;
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
-      })());
+      })();
       expect(last.status).toBe('succeeded');
       expect(last.rowCount).toBe(EVENTS);
-      expect(await app.db.export.findUniqueOrThrow({ where: { id: stream.id } })).toMatchObject({ status: 'failed', error: 'The server restarted during the download.' });
+      expect(await app.db.export.findUniqueOrThrow({ where: { id: stream.id } })).toMatchObject({
+        status: 'failed',
+        error: 'The server restarted during the download.',
+      });
     } finally {
       await restarted.close();
     }
@@ -211,8 +283,12 @@ describe.each(PROVIDERS)('export jobs above the threshold, app database on %s', 
     const reply = await chat.say('export this as csv');
     if (reply.payload?.kind !== 'export') throw new Error(reply.content);
     const intruder = await newUser(app.db);
-    await expect(currentProgress(app.services, intruder.user.id, reply.payload.exportId)).rejects.toThrow('That export was not found.');
-    await expect(app.services.jobs.cancel(intruder.user.id, reply.payload.exportId)).rejects.toThrow('That export was not found.');
+    await expect(currentProgress(app.services, intruder.user.id, reply.payload.exportId)).rejects.toThrow(
+      'That export was not found.',
+    );
+    await expect(app.services.jobs.cancel(intruder.user.id, reply.payload.exportId)).rejects.toThrow(
+      'That export was not found.',
+    );
     await untilDone(app, userId, reply.payload.exportId);
   });
 });

@@ -1,13 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SESSION_COOKIE } from '@/server/auth/service';
 import { handleExportDownload, handleQueryRunDownload } from '@/server/export/download-route';
 import { createExport } from '@/server/export/service';
 import { createInProcessExportJobs } from '@/server/jobs/export-jobs';
 import type { DataSource, EncodedStream, RowStream } from '@/server/query/data-source';
 import { chatSession } from '../helpers/chat';
-import { createPostgresDatabase, createTestApp, TEST_JOB_OPTIONS, type TestApp } from '../helpers/databases';
+import { createTestApp, TEST_JOB_OPTIONS } from '../helpers/databases';
 import { newUser } from '../helpers/users';
 
 // Raised for this file only (each test file runs in its own process): the point here is many
@@ -40,38 +40,47 @@ async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_0
 
 describe('export reliability', () => {
   describe('100 downloads aborted mid-stream', () => {
-    it.each(['sqlite', 'postgresql'] as const)('leave no cursor, query process or connection behind (%s data source)', async (dataSource) => {
-      const app = await createTestApp('sqlite', { events: 9_000, dataSource });
-      try {
-        const session = await newUser(app.db);
-        const chat = await chatSession(app, session.token);
-        const result = await chat.say('SELECT * FROM events ORDER BY id');
-        if (result.payload?.kind !== 'result') throw new Error(result.content);
-        const runId = result.payload.queryRunId;
-        const baseline = childProcesses();
-        for (let attempt = 0; attempt < 100; attempt++) {
-          const request = new Request(`http://localhost/api/query-runs/${runId}/download?format=json`, { headers: { cookie: `${SESSION_COOKIE}=${session.token}` } });
-          const response = await handleQueryRunDownload(request, runId, app.services);
-          expect(response.status).toBe(200);
-          const reader = response.body!.getReader();
-          await reader.read();
-          await reader.cancel();
+    it.each(['sqlite', 'postgresql'] as const)(
+      'leave no cursor, query process or connection behind (%s data source)',
+      async (dataSource) => {
+        const app = await createTestApp('sqlite', { events: 9_000, dataSource });
+        try {
+          const session = await newUser(app.db);
+          const chat = await chatSession(app, session.token);
+          const result = await chat.say('SELECT * FROM events ORDER BY id');
+          if (result.payload?.kind !== 'result') throw new Error(result.content);
+          const runId = result.payload.queryRunId;
+          const baseline = childProcesses();
+          for (let attempt = 0; attempt < 100; attempt++) {
+            const request = new Request(`http://localhost/api/query-runs/${runId}/download?format=json`, {
+              headers: { cookie: `${SESSION_COOKIE}=${session.token}` },
+            });
+            const response = await handleQueryRunDownload(request, runId, app.services);
+            expect(response.status).toBe(200);
+            const reader = response.body!.getReader();
+            await reader.read();
+            await reader.cancel();
+          }
+          await waitFor(async () => (await app.db.export.count({ where: { status: 'running' } })) === 0);
+          expect(await app.db.export.count({ where: { status: 'cancelled' } })).toBe(100);
+          // At most the one warm spare query process remains (SQLite); no connection stays busy (PostgreSQL).
+          await waitFor(() => childProcesses() <= Math.max(baseline, 1));
+          if (dataSource === 'postgresql') {
+            const admin = new pg.Client({
+              connectionString: process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
+            });
+            await admin.connect();
+            const busy = await admin.query(
+              "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname LIKE 'askport_test_%' AND state = 'active' AND query ILIKE '%events%'",
+            );
+            await admin.end();
+            expect(busy.rows[0].n).toBe(0);
+          }
+        } finally {
+          await app.close();
         }
-        await waitFor(async () => (await app.db.export.count({ where: { status: 'running' } })) === 0);
-        expect(await app.db.export.count({ where: { status: 'cancelled' } })).toBe(100);
-        // At most the one warm spare query process remains (SQLite); no connection stays busy (PostgreSQL).
-        await waitFor(() => childProcesses() <= Math.max(baseline, 1));
-        if (dataSource === 'postgresql') {
-          const admin = new pg.Client({ connectionString: process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres' });
-          await admin.connect();
-          const busy = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname LIKE 'askport_test_%' AND state = 'active' AND query ILIKE '%events%'");
-          await admin.end();
-          expect(busy.rows[0].n).toBe(0);
-        }
-      } finally {
-        await app.close();
-      }
-    });
+      },
+    );
   });
 
   it('a data source error in the middle of a job: failed, the message shown, no file', async () => {
@@ -118,14 +127,29 @@ describe('export reliability', () => {
       const chat = await chatSession(app, session.token);
       const result = await chat.say('SELECT * FROM events ORDER BY id');
       if (result.payload?.kind !== 'result') throw new Error(result.content);
-      const record = await createExport(services, session.user, { queryRunIds: [result.payload.queryRunId], format: 'csv', archive: false, chatId: chat.chatId(), delivery: 'file', totalRows: 12_000 });
+      const record = await createExport(services, session.user, {
+        queryRunIds: [result.payload.queryRunId],
+        format: 'csv',
+        archive: false,
+        chatId: chat.chatId(),
+        delivery: 'file',
+        totalRows: 12_000,
+      });
       jobs.enqueue();
-      await waitFor(async () => (await app.db.export.findUniqueOrThrow({ where: { id: record.id } })).status === 'failed');
+      await waitFor(
+        async () => (await app.db.export.findUniqueOrThrow({ where: { id: record.id } })).status === 'failed',
+      );
       const failed = await app.db.export.findUniqueOrThrow({ where: { id: record.id } });
       expect(failed.error).toBe('The export failed. Please try again.');
       expect(failed.filePath).toBeNull();
       expect(readdirSync(app.exportDir).filter((name) => name.startsWith(record.id))).toEqual([]);
-      const response = await handleExportDownload(new Request(`http://localhost/api/exports/${record.id}/download`, { headers: { cookie: `${SESSION_COOKIE}=${session.token}` } }), record.id, services);
+      const response = await handleExportDownload(
+        new Request(`http://localhost/api/exports/${record.id}/download`, {
+          headers: { cookie: `${SESSION_COOKIE}=${session.token}` },
+        }),
+        record.id,
+        services,
+      );
       expect(response.status).toBe(400);
       expect(await response.json()).toEqual({ error: 'This export failed: The export failed. Please try again.' });
       await jobs.close();
@@ -145,16 +169,33 @@ describe('export reliability', () => {
         if (result.payload?.kind !== 'result') throw new Error(result.content);
         const runId = result.payload.queryRunId;
         const created = await Promise.all(
-          (['csv', 'json', 'csv', 'json', 'xlsx'] as const).map((format) => createExport(app.services, session.user, { queryRunIds: [runId], format, archive: false, chatId: chat.chatId(), delivery: 'file', totalRows: 100_000 })),
+          (['csv', 'json', 'csv', 'json', 'xlsx'] as const).map((format) =>
+            createExport(app.services, session.user, {
+              queryRunIds: [runId],
+              format,
+              archive: false,
+              chatId: chat.chatId(),
+              delivery: 'file',
+              totalRows: 100_000,
+            }),
+          ),
         );
         ids.push(...created.map((record) => record.id));
       }
       app.services.jobs.enqueue();
       let worst = 0;
       await waitFor(async () => {
-        const states = await app.db.export.findMany({ where: { id: { in: ids } }, select: { userId: true, status: true } });
-        for (const session of users) worst = Math.max(worst, states.filter((state) => state.userId === session.user.id && state.status === 'running').length);
-        if (states.some((state) => state.status === 'failed' || state.status === 'cancelled')) throw new Error('an export did not succeed');
+        const states = await app.db.export.findMany({
+          where: { id: { in: ids } },
+          select: { userId: true, status: true },
+        });
+        for (const session of users)
+          worst = Math.max(
+            worst,
+            states.filter((state) => state.userId === session.user.id && state.status === 'running').length,
+          );
+        if (states.some((state) => state.status === 'failed' || state.status === 'cancelled'))
+          throw new Error('an export did not succeed');
         return states.every((state) => state.status === 'succeeded');
       }, 120_000);
       expect(worst).toBeLessThanOrEqual(2);

@@ -22,17 +22,32 @@ async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-async function rowPath(dataSource: DataSource, sql: string, format: ExportFormat, options: EncoderOptions): Promise<Buffer> {
+async function rowPath(
+  dataSource: DataSource,
+  sql: string,
+  format: ExportFormat,
+  options: EncoderOptions,
+): Promise<Buffer> {
   return collect(encodeFile(format, await dataSource.stream(sql), options, metadata, () => undefined));
 }
 
-async function fastPath(dataSource: DataSource, sql: string, format: ExportFormat, options: EncoderOptions): Promise<{ bytes: Buffer; rows: number }> {
+async function fastPath(
+  dataSource: DataSource,
+  sql: string,
+  format: ExportFormat,
+  options: EncoderOptions,
+): Promise<{ bytes: Buffer; rows: number }> {
   let rows = 0;
   const file = await openEncodedFile(dataSource, sql, format, options, metadata, (count) => (rows += count));
   return { bytes: await collect(file.chunks), rows };
 }
 
-async function expectSameBytes(dataSource: DataSource, queries: string[], format: ExportFormat, options: EncoderOptions): Promise<void> {
+async function expectSameBytes(
+  dataSource: DataSource,
+  queries: string[],
+  format: ExportFormat,
+  options: EncoderOptions,
+): Promise<void> {
   for (const sql of queries) {
     const fast = await fastPath(dataSource, sql, format, options);
     const reference = await rowPath(dataSource, sql, format, options);
@@ -42,12 +57,40 @@ async function expectSameBytes(dataSource: DataSource, queries: string[], format
 }
 
 const HOSTILE_TEXT = [
-  'plain', '', ' leading and trailing ', 'comma, inside', 'quote " inside', '"quoted"', 'line\nbreak', 'carriage\rreturn', 'crlf\r\nend', 'tab\tinside',
-  '=SUM(A1:A9)', '+1', '-1', '-abc', '@cmd', '\tstarts with tab', '\rstarts with CR', "'already", 'Ünïcödé ß', 'emoji 🚀 launch', '日本語', '\\backslash\\', 'a,"b"\r\nc', '=', ',', '"', '\\.',
+  'plain',
+  '',
+  ' leading and trailing ',
+  'comma, inside',
+  'quote " inside',
+  '"quoted"',
+  'line\nbreak',
+  'carriage\rreturn',
+  'crlf\r\nend',
+  'tab\tinside',
+  '=SUM(A1:A9)',
+  '+1',
+  '-1',
+  '-abc',
+  '@cmd',
+  '\tstarts with tab',
+  '\rstarts with CR',
+  "'already",
+  'Ünïcödé ß',
+  'emoji 🚀 launch',
+  '日本語',
+  '\\backslash\\',
+  'a,"b"\r\nc',
+  '=',
+  ',',
+  '"',
+  '\\.',
 ];
 const OPTION_SETS: Array<[string, EncoderOptions]> = [
   ['default options', DEFAULT_ENCODER_OPTIONS],
-  ['formulas kept, a BOM and JSON metadata', { neutraliseFormulas: false, csvByteOrderMark: true, includeMetadata: true }],
+  [
+    'formulas kept, a BOM and JSON metadata',
+    { neutraliseFormulas: false, csvByteOrderMark: true, includeMetadata: true },
+  ],
 ];
 
 describe('SQLite: batches encoded by the query process give the row path bytes', () => {
@@ -57,19 +100,52 @@ describe('SQLite: batches encoded by the query process give the row path bytes',
 
   beforeAll(() => {
     const db = new Database(file);
-    db.exec('CREATE TABLE hostile (id INTEGER PRIMARY KEY, label TEXT, amount DECIMAL(14,2), ratio REAL, counter INTEGER, payload BLOB, loose)');
-    const insert = db.prepare('INSERT INTO hostile (label, amount, ratio, counter, payload, loose) VALUES (?, ?, ?, ?, ?, ?)');
+    db.exec(
+      'CREATE TABLE hostile (id INTEGER PRIMARY KEY, label TEXT, amount DECIMAL(14,2), ratio REAL, counter INTEGER, payload BLOB, loose)',
+    );
+    const insert = db.prepare(
+      'INSERT INTO hostile (label, amount, ratio, counter, payload, loose) VALUES (?, ?, ?, ?, ?, ?)',
+    );
     db.defaultSafeIntegers(true);
-    const reals = [0, -0, 5, 0.1, 0.30000000000000004, 1 / 3, 1e-7, 1e21, -2327.54, Number.MAX_VALUE, Number.MIN_VALUE, Infinity, -Infinity];
+    const reals = [
+      0,
+      -0,
+      5,
+      0.1,
+      0.30000000000000004,
+      1 / 3,
+      1e-7,
+      1e21,
+      -2327.54,
+      Number.MAX_VALUE,
+      Number.MIN_VALUE,
+      Infinity,
+      -Infinity,
+    ];
     const numericTexts = ['-12.5', '-12', '-abc', '=1', '+5', '12.', '-.5', '1e5', '@'];
     let seed = 42;
-    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
     for (let index = 0; index < 3_500; index++) {
       const label = HOSTILE_TEXT[index % HOSTILE_TEXT.length]!;
-      const amount = index % 11 === 0 ? numericTexts[index % numericTexts.length]! : index % 7 === 0 ? null : Math.round((random() - 0.5) * 1e7) / 100;
+      const amount =
+        index % 11 === 0
+          ? numericTexts[index % numericTexts.length]!
+          : index % 7 === 0
+            ? null
+            : Math.round((random() - 0.5) * 1e7) / 100;
       const ratio = index < reals.length ? reals[index]! : (random() - 0.5) * 10 ** Math.floor(random() * 40 - 20);
       // Exact 64-bit integers first appear in the third batch: the process re-reads them exactly.
-      const counter = index === 2_345 ? 2n ** 63n - 1n : index === 2_346 ? -(2n ** 63n) : index === 3_001 ? 9007199254740993n : BigInt(index * 37);
+      const counter =
+        index === 2_345
+          ? 2n ** 63n - 1n
+          : index === 2_346
+            ? -(2n ** 63n)
+            : index === 3_001
+              ? 9007199254740993n
+              : BigInt(index * 37);
       const payload = index % 5 === 0 ? Buffer.from([index % 256, 0, 255, 10, 13]) : null;
       const loose = [label, counter, ratio, payload, null][index % 5] ?? null;
       insert.run(label, amount, ratio, counter, payload, loose);
@@ -95,7 +171,12 @@ describe('SQLite: batches encoded by the query process give the row path bytes',
   });
 
   it('counts every row and keeps 64-bit integers exact', async () => {
-    const fast = await fastPath(dataSource, 'SELECT id, counter FROM hostile ORDER BY id', 'json', DEFAULT_ENCODER_OPTIONS);
+    const fast = await fastPath(
+      dataSource,
+      'SELECT id, counter FROM hostile ORDER BY id',
+      'json',
+      DEFAULT_ENCODER_OPTIONS,
+    );
     expect(fast.rows).toBe(3_500);
     const text = fast.bytes.toString('utf8');
     expect(text).toContain('"counter":9223372036854775807}');
@@ -104,7 +185,16 @@ describe('SQLite: batches encoded by the query process give the row path bytes',
   });
 
   it('reports SQL errors before any byte', async () => {
-    await expect(openEncodedFile(dataSource, 'SELECT nope FROM hostile', 'csv', DEFAULT_ENCODER_OPTIONS, metadata, () => undefined)).rejects.toThrow(/no such column/);
+    await expect(
+      openEncodedFile(
+        dataSource,
+        'SELECT nope FROM hostile',
+        'csv',
+        DEFAULT_ENCODER_OPTIONS,
+        metadata,
+        () => undefined,
+      ),
+    ).rejects.toThrow(/no such column/);
   });
 });
 
@@ -121,15 +211,39 @@ describe('PostgreSQL: CSV records formatted by the database and sent with COPY g
       amount numeric(20, 4), loose_amount numeric, day date, local_time timestamp, moment timestamptz)`);
     const numerics = ['0', '-12.5', '123456789012345678901234.5', 'NaN', '-1e-10', '-Infinity', 'Infinity'];
     const days = ['2025-01-01', '0044-03-15 BC', 'infinity', '-infinity'];
-    const times = ['2025-01-01 10:00:00', '2025-06-30 23:59:59.123456', 'infinity', '-infinity', '1999-12-31 23:59:59.5'];
-    const zones = ['2025-01-01 10:00:00+02', '2025-06-30 23:59:59.123456+00', 'infinity', '-infinity', '0044-03-15 12:00:00+00 BC'];
+    const times = [
+      '2025-01-01 10:00:00',
+      '2025-06-30 23:59:59.123456',
+      'infinity',
+      '-infinity',
+      '1999-12-31 23:59:59.5',
+    ];
+    const zones = [
+      '2025-01-01 10:00:00+02',
+      '2025-06-30 23:59:59.123456+00',
+      'infinity',
+      '-infinity',
+      '0044-03-15 12:00:00+00 BC',
+    ];
     for (let index = 0; index < 600; index++) {
       const label = HOSTILE_TEXT[index % HOSTILE_TEXT.length]!;
       await client.query(
         'INSERT INTO hostile (label, short, flag, payload, small, counter, amount, loose_amount, day, local_time, moment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
         index % 13 === 12
           ? [null, null, null, null, null, null, null, null, null, null, null]
-          : [label, label.slice(0, 40), index % 3 === 0 ? null : index % 2 === 0, index % 4 === 0 ? Buffer.alloc(90, index) : null, -index, (index % 2 ? '-' : '') + String(2n ** 62n + BigInt(index)), (index - 300) / 7, numerics[index % numerics.length], days[index % days.length], times[index % times.length], zones[index % zones.length]],
+          : [
+              label,
+              label.slice(0, 40),
+              index % 3 === 0 ? null : index % 2 === 0,
+              index % 4 === 0 ? Buffer.alloc(90, index) : null,
+              -index,
+              (index % 2 ? '-' : '') + String(2n ** 62n + BigInt(index)),
+              (index - 300) / 7,
+              numerics[index % numerics.length],
+              days[index % days.length],
+              times[index % times.length],
+              zones[index % zones.length],
+            ],
       );
     }
     await client.end();
@@ -162,13 +276,38 @@ describe('PostgreSQL: CSV records formatted by the database and sent with COPY g
     expect(await dataSource.streamEncoded!('SELECT * FROM hostile', { ...csv, format: 'json' })).toBeNull();
     // COPY would quote a lone \. in a one-column file; those take the cursor.
     expect(await dataSource.streamEncoded!('SELECT label FROM hostile', csv)).toBeNull();
-    expect((await fastPath(dataSource, "SELECT '\\.' AS dot FROM hostile", 'csv', DEFAULT_ENCODER_OPTIONS)).bytes.toString()).toContain('\r\n\\.\r\n');
-    const floats = await fastPath(dataSource, 'SELECT id, id / 3.0::float8 AS ratio, 1e-7::float8 AS tiny FROM hostile ORDER BY id', 'csv', DEFAULT_ENCODER_OPTIONS);
+    expect(
+      (await fastPath(dataSource, "SELECT '\\.' AS dot FROM hostile", 'csv', DEFAULT_ENCODER_OPTIONS)).bytes.toString(),
+    ).toContain('\r\n\\.\r\n');
+    const floats = await fastPath(
+      dataSource,
+      'SELECT id, id / 3.0::float8 AS ratio, 1e-7::float8 AS tiny FROM hostile ORDER BY id',
+      'csv',
+      DEFAULT_ENCODER_OPTIONS,
+    );
     expect(floats.rows).toBe(600);
   });
 
   it('reports SQL errors before any byte, including errors raised while copying', async () => {
-    await expect(openEncodedFile(dataSource, 'SELECT nope FROM hostile', 'csv', DEFAULT_ENCODER_OPTIONS, metadata, () => undefined)).rejects.toThrow(/nope/);
-    await expect(openEncodedFile(dataSource, 'SELECT 1 / (id - 5) AS boom FROM hostile ORDER BY id', 'csv', DEFAULT_ENCODER_OPTIONS, metadata, () => undefined)).rejects.toThrow(/division by zero/);
+    await expect(
+      openEncodedFile(
+        dataSource,
+        'SELECT nope FROM hostile',
+        'csv',
+        DEFAULT_ENCODER_OPTIONS,
+        metadata,
+        () => undefined,
+      ),
+    ).rejects.toThrow(/nope/);
+    await expect(
+      openEncodedFile(
+        dataSource,
+        'SELECT 1 / (id - 5) AS boom FROM hostile ORDER BY id',
+        'csv',
+        DEFAULT_ENCODER_OPTIONS,
+        metadata,
+        () => undefined,
+      ),
+    ).rejects.toThrow(/division by zero/);
   });
 });

@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { HEAP_GROWING_PERCENT } from '@/server/heap';
 
 function probe(...args: string[]): { liveMb: number; peakMb: number; peakOverLive: number } {
-  const result = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'tests/helpers/heap-growth-probe.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', 'tests/helpers/heap-growth-probe.ts', ...args],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
   expect(result.status, result.stderr).toBe(0);
   return JSON.parse(result.stdout.trim().split('\n').at(-1)!);
 }

@@ -17,9 +17,27 @@ describe('the OpenAI path, through the real SDK against a local Chat Completions
   beforeAll(async () => {
     app = await createTestApp('sqlite', { events: 500 });
     fake = await startFakeOpenAI();
-    routers.streamed = createOpenAIRouter({ apiKey: 'test-key', baseURL: fake.baseURL, model: 'test-model', timeoutMs: 5_000, stream: true });
-    routers.json = createOpenAIRouter({ apiKey: 'test-key', baseURL: fake.baseURL, model: 'test-model', timeoutMs: 5_000, stream: false });
-    routers.fast = createOpenAIRouter({ apiKey: 'test-key', baseURL: fake.baseURL, model: 'test-model', timeoutMs: 300, stream: true });
+    routers.streamed = createOpenAIRouter({
+      apiKey: 'test-key',
+      baseURL: fake.baseURL,
+      model: 'test-model',
+      timeoutMs: 5_000,
+      stream: true,
+    });
+    routers.json = createOpenAIRouter({
+      apiKey: 'test-key',
+      baseURL: fake.baseURL,
+      model: 'test-model',
+      timeoutMs: 5_000,
+      stream: false,
+    });
+    routers.fast = createOpenAIRouter({
+      apiKey: 'test-key',
+      baseURL: fake.baseURL,
+      model: 'test-model',
+      timeoutMs: 300,
+      stream: true,
+    });
   });
   afterAll(async () => {
     await fake.close();
@@ -42,7 +60,13 @@ describe('the OpenAI path, through the real SDK against a local Chat Completions
     const request = fake.requests.at(-1)!;
     expect(request.model).toBe('test-model');
     expect(request.stream).toBe(true);
-    expect(request.tools.map((tool) => tool.function.name)).toEqual(['run_query', 'export_results', 'set_default_format', 'cancel_export', 'ask_clarification']);
+    expect(request.tools.map((tool) => tool.function.name)).toEqual([
+      'run_query',
+      'export_results',
+      'set_default_format',
+      'cancel_export',
+      'ask_clarification',
+    ]);
     expect(request.tools).toEqual(TOOLS);
     expect(request.messages[0]?.role).toBe('system');
     expect(request.messages[0]?.content).toContain('The database is SQLite');
@@ -51,9 +75,20 @@ describe('the OpenAI path, through the real SDK against a local Chat Completions
 
   it('runs a query from a streamed tool call whose arguments arrive in pieces', async () => {
     const chat = await chatWith(routers.streamed);
-    fake.answer({ ...toolCall('run_query', { sql: 'SELECT id, total FROM orders WHERE total > 500 ORDER BY id', title: 'Orders over $500' }), pieces: 7 });
+    fake.answer({
+      ...toolCall('run_query', {
+        sql: 'SELECT id, total FROM orders WHERE total > 500 ORDER BY id',
+        title: 'Orders over $500',
+      }),
+      pieces: 7,
+    });
     const reply = await chat.say('orders over $500');
-    expect(reply.payload).toMatchObject({ kind: 'result', title: 'Orders over $500', sql: 'SELECT id, total FROM orders WHERE total > 500 ORDER BY id', position: 1 });
+    expect(reply.payload).toMatchObject({
+      kind: 'result',
+      title: 'Orders over $500',
+      sql: 'SELECT id, total FROM orders WHERE total > 500 ORDER BY id',
+      position: 1,
+    });
   });
 
   it('exports from a JSON (non-streamed) tool call, and the reply confirms the format', async () => {
@@ -69,7 +104,9 @@ describe('the OpenAI path, through the real SDK against a local Chat Completions
   it('saves a default, asks a clarifying question, and cancels through their tools', async () => {
     const chat = await chatWith(routers.streamed);
     fake.answer(toolCall('set_default_format', { format: 'json' }));
-    expect((await chat.say('always json')).content).toBe('Done: from now on, "export this" gives JSON unless you ask for another format.');
+    expect((await chat.say('always json')).content).toBe(
+      'Done: from now on, "export this" gives JSON unless you ask for another format.',
+    );
     fake.answer(toolCall('ask_clarification', { question: 'Which query do you mean?' }));
     expect((await chat.say('export the thing')).content).toBe('Which query do you mean?');
     fake.answer(toolCall('cancel_export', {}));
@@ -95,14 +132,54 @@ describe('the OpenAI path, through the real SDK against a local Chat Completions
 
   describe('falls back to the parser on every failure, and says so once, briefly', () => {
     const cases: Array<[string, () => MessageRouter, () => void, RegExp]> = [
-      ['an HTTP 500', () => routers.streamed, () => fake.answer({ status: 500 }), /^The model answered with an error \(HTTP 500\), so I used the built-in parser\. Exporting/],
-      ['an HTTP 429', () => routers.json, () => fake.answer({ status: 429 }), /^The model answered with an error \(HTTP 429\), so I used the built-in parser\. Exporting/],
-      ['a timeout', () => routers.fast, () => fake.answer({ delayMs: 1_500, text: 'too late' }), /^The model did not answer within 0.3 s, so I used the built-in parser\. Exporting/],
-      ['malformed tool arguments', () => routers.streamed, () => fake.answer(toolCall('export_results', { format: 'pdf', target: 'latest', nth: null })), /^The model's answer was malformed, so I used the built-in parser\. Exporting/],
-      ['arguments that are not JSON', () => routers.streamed, () => fake.answer({ toolCall: { name: 'export_results', arguments: '{"format": "csv", ' } }), /^The model's answer was malformed, so I used the built-in parser\. Exporting/],
-      ['an unknown tool name', () => routers.streamed, () => fake.answer(toolCall('drop_database', {})), /^The model asked for an action I don't know, so I used the built-in parser\. Exporting/],
-      ['text only when an export was clearly asked', () => routers.streamed, () => fake.answer({ text: 'Sure, here is your file!' }), /^The model did not act on the request, so I used the built-in parser\. Exporting/],
-      ['a broken stream', () => routers.streamed, () => fake.answer({ rawBody: 'data: {not json\n\n' }), /so I used the built-in parser\. Exporting/],
+      [
+        'an HTTP 500',
+        () => routers.streamed,
+        () => fake.answer({ status: 500 }),
+        /^The model answered with an error \(HTTP 500\), so I used the built-in parser\. Exporting/,
+      ],
+      [
+        'an HTTP 429',
+        () => routers.json,
+        () => fake.answer({ status: 429 }),
+        /^The model answered with an error \(HTTP 429\), so I used the built-in parser\. Exporting/,
+      ],
+      [
+        'a timeout',
+        () => routers.fast,
+        () => fake.answer({ delayMs: 1_500, text: 'too late' }),
+        /^The model did not answer within 0.3 s, so I used the built-in parser\. Exporting/,
+      ],
+      [
+        'malformed tool arguments',
+        () => routers.streamed,
+        () => fake.answer(toolCall('export_results', { format: 'pdf', target: 'latest', nth: null })),
+        /^The model's answer was malformed, so I used the built-in parser\. Exporting/,
+      ],
+      [
+        'arguments that are not JSON',
+        () => routers.streamed,
+        () => fake.answer({ toolCall: { name: 'export_results', arguments: '{"format": "csv", ' } }),
+        /^The model's answer was malformed, so I used the built-in parser\. Exporting/,
+      ],
+      [
+        'an unknown tool name',
+        () => routers.streamed,
+        () => fake.answer(toolCall('drop_database', {})),
+        /^The model asked for an action I don't know, so I used the built-in parser\. Exporting/,
+      ],
+      [
+        'text only when an export was clearly asked',
+        () => routers.streamed,
+        () => fake.answer({ text: 'Sure, here is your file!' }),
+        /^The model did not act on the request, so I used the built-in parser\. Exporting/,
+      ],
+      [
+        'a broken stream',
+        () => routers.streamed,
+        () => fake.answer({ rawBody: 'data: {not json\n\n' }),
+        /so I used the built-in parser\. Exporting/,
+      ],
     ];
     it.each(cases)('%s', async (_name, router, script, expected) => {
       const chat = await chatWith(router());
@@ -116,7 +193,13 @@ describe('the OpenAI path, through the real SDK against a local Chat Completions
     });
 
     it('a server that cannot be reached', async () => {
-      const unreachable = createOpenAIRouter({ apiKey: 'k', baseURL: 'http://127.0.0.1:9/v1', model: 'm', timeoutMs: 2_000, stream: true });
+      const unreachable = createOpenAIRouter({
+        apiKey: 'k',
+        baseURL: 'http://127.0.0.1:9/v1',
+        model: 'm',
+        timeoutMs: 2_000,
+        stream: true,
+      });
       const chat = await chatWith(unreachable);
       const reply = await chat.say('show products');
       expect(reply.content).toMatch(/^The model could not be reached, so I used the built-in parser\. 120 rows\./);
@@ -151,7 +234,9 @@ describe('the OpenAI path, through the real SDK against a local Chat Completions
       const zip = await JSZip.loadAsync(await (await attacker.download(exported.payload.downloadUrl)).arrayBuffer());
       expect(Object.keys(zip.files).sort()).toEqual(['manifest.json', 'note.csv']);
       // And nothing of the victim's chat was ever sent with the attacker's messages.
-      const attackerRequests = fake.requests.filter((request) => JSON.stringify(request).includes('ignore previous instructions'));
+      const attackerRequests = fake.requests.filter((request) =>
+        JSON.stringify(request).includes('ignore previous instructions'),
+      );
       expect(attackerRequests.length).toBeGreaterThan(0);
       for (const request of attackerRequests) expect(JSON.stringify(request)).not.toContain('Victim products');
     });
@@ -162,7 +247,9 @@ describe('the OpenAI path, through the real SDK against a local Chat Completions
       await chat.say('show products');
       fake.answer(toolCall('export_results', { format: 'json', target: 'nth', nth: null }));
       const reply = await chat.say('export query 1 as json');
-      expect(reply.content).toBe("The model's answer was malformed, so I used the built-in parser. Exporting 120 rows as JSON — for code and APIs.");
+      expect(reply.content).toBe(
+        "The model's answer was malformed, so I used the built-in parser. Exporting 120 rows as JSON — for code and APIs.",
+      );
     });
   });
 });

@@ -14,7 +14,10 @@ async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, t
   for (;;) {
     const value = await read();
     if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? String(v) : v))}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out; last value: ${JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? String(v) : v))}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -41,7 +44,10 @@ describe('export jobs through pg-boss', () => {
     const reply = await chat.say('export this as csv');
     if (reply.payload?.kind !== 'export') throw new Error(reply.content);
     const exportId = reply.payload.exportId;
-    const done = await waitFor(() => app.db.export.findUniqueOrThrow({ where: { id: exportId } }), (record) => record.status !== 'queued' && record.status !== 'running');
+    const done = await waitFor(
+      () => app.db.export.findUniqueOrThrow({ where: { id: exportId } }),
+      (record) => record.status !== 'queued' && record.status !== 'running',
+    );
     expect(done).toMatchObject({ status: 'succeeded', rowCount: 30_000, filePath: `${exportId}.csv` });
     expect(existsSync(path.join(app.exportDir, `${exportId}.csv`))).toBe(true);
   });
@@ -50,7 +56,14 @@ describe('export jobs through pg-boss', () => {
     const { session, chat, runId } = await bigRun();
     const ids: string[] = [];
     for (const format of ['csv', 'json', 'csv', 'json', 'csv'] as const) {
-      const record = await createExport(app.services, session.user, { queryRunIds: [runId], format, archive: false, chatId: chat.chatId(), delivery: 'file', totalRows: 30_000 });
+      const record = await createExport(app.services, session.user, {
+        queryRunIds: [runId],
+        format,
+        archive: false,
+        chatId: chat.chatId(),
+        delivery: 'file',
+        totalRows: 30_000,
+      });
       ids.push(record.id);
       app.services.jobs.enqueue(record.id);
     }
@@ -71,7 +84,14 @@ describe('export jobs through pg-boss', () => {
     // A web instance that only queues (EXPORT_WORK_IN_WEB=false): all the work is the worker's.
     const web = await createTestApp('postgresql', { events: 30_000, pgBoss: { work: false } });
     const worker = spawn('npm', ['run', '--silent', 'worker'], {
-      env: { ...process.env, DATABASE_URL: web.appDatabaseUrl, DATA_DATABASE_URL: `file:${web.demoDataFile}`, EXPORT_STORAGE_DIR: web.exportDir, LOG_LEVEL: 'info', VITEST: '' },
+      env: {
+        ...process.env,
+        DATABASE_URL: web.appDatabaseUrl,
+        DATA_DATABASE_URL: `file:${web.demoDataFile}`,
+        EXPORT_STORAGE_DIR: web.exportDir,
+        LOG_LEVEL: 'info',
+        VITEST: '',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -79,7 +99,11 @@ describe('export jobs through pg-boss', () => {
     worker.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     worker.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     try {
-      await waitFor(async () => output, (text) => text.includes('export worker ready'), 30_000);
+      await waitFor(
+        async () => output,
+        (text) => text.includes('export worker ready'),
+        30_000,
+      );
       const session = await newUser(web.db);
       const chat = await chatSession(web, session.token);
       const result = await chat.say('SELECT * FROM events ORDER BY id');
@@ -87,20 +111,34 @@ describe('export jobs through pg-boss', () => {
       const reply = await chat.say('export this as json');
       if (reply.payload?.kind !== 'export') throw new Error(reply.content);
       const exportId = reply.payload.exportId;
-      const done = await waitFor(() => web.db.export.findUniqueOrThrow({ where: { id: exportId } }), (state) => state.status === 'succeeded' || state.status === 'failed', 30_000);
+      const done = await waitFor(
+        () => web.db.export.findUniqueOrThrow({ where: { id: exportId } }),
+        (state) => state.status === 'succeeded' || state.status === 'failed',
+        30_000,
+      );
       expect(done.status).toBe('succeeded');
       expect(existsSync(path.join(web.exportDir, `${exportId}.json`))).toBe(true);
       expect(output).toContain(`"exportId":"${exportId}"`);
 
       // A long one, cancelled from the web instance while the worker runs it.
-      const long = await chat.say('WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r LIMIT 3000000) SELECT n FROM r');
+      const long = await chat.say(
+        'WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r LIMIT 3000000) SELECT n FROM r',
+      );
       if (long.payload?.kind !== 'result') throw new Error(long.content);
       const slow = await chat.say('export this as csv');
       if (slow.payload?.kind !== 'export') throw new Error(slow.content);
       const slowId = slow.payload.exportId;
-      await waitFor(() => web.db.export.findUniqueOrThrow({ where: { id: slowId } }), (state) => (state.rowCount ?? 0) > 0, 30_000);
+      await waitFor(
+        () => web.db.export.findUniqueOrThrow({ where: { id: slowId } }),
+        (state) => (state.rowCount ?? 0) > 0,
+        30_000,
+      );
       expect((await chat.say('cancel the export')).content).toBe('Cancelled the export.');
-      const cancelled = await waitFor(() => web.db.export.findUniqueOrThrow({ where: { id: slowId } }), (state) => state.status !== 'running', 10_000);
+      const cancelled = await waitFor(
+        () => web.db.export.findUniqueOrThrow({ where: { id: slowId } }),
+        (state) => state.status !== 'running',
+        10_000,
+      );
       expect(cancelled.status).toBe('cancelled');
       expect(existsSync(path.join(web.exportDir, `${slowId}.csv`))).toBe(false);
     } finally {

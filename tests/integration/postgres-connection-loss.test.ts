@@ -28,7 +28,9 @@ describe('a PostgreSQL data source that loses its connection', () => {
 
   /** Ends every other session on the data source's database, as a restart does. */
   async function terminateSessions(): Promise<number> {
-    const result = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    const result = await admin.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
     return result.rowCount ?? 0;
   }
 
@@ -56,7 +58,11 @@ describe('a PostgreSQL data source that loses its connection', () => {
 
   it('fails the COPY fast path the same way', async () => {
     // Two million rows: far more than the network buffers, so the termination lands mid-COPY.
-    const encoded = await source.streamEncoded?.('SELECT g AS a, g AS b FROM generate_series(1, 2000000) AS g', { format: 'csv', options: DEFAULT_ENCODER_OPTIONS, metadata: { query: 'generate_series', title: 't', generatedAt: new Date(0) } });
+    const encoded = await source.streamEncoded?.('SELECT g AS a, g AS b FROM generate_series(1, 2000000) AS g', {
+      format: 'csv',
+      options: DEFAULT_ENCODER_OPTIONS,
+      metadata: { query: 'generate_series', title: 't', generatedAt: new Date(0) },
+    });
     if (!encoded) throw new Error('expected the COPY path for this query');
     let chunks = 0;
     const consume = async () => {

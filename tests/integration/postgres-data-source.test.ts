@@ -26,12 +26,21 @@ describe('chat and download with a PostgreSQL data source', () => {
 
   it('downloads every row with exact decimals and ISO 8601 UTC timestamps', async () => {
     const { caller } = await callerFor(app, token);
-    const result = await send(caller, { chatId: null, text: 'SELECT id, occurred_at, amount FROM events WHERE amount IS NOT NULL ORDER BY id' });
+    const result = await send(caller, {
+      chatId: null,
+      text: 'SELECT id, occurred_at, amount FROM events WHERE amount IS NOT NULL ORDER BY id',
+    });
     const payload = result.messages[1]?.payload;
     if (payload?.kind !== 'result') throw new Error(String(result.messages[1]?.content));
-    const request = new Request(`http://localhost/api/query-runs/${payload.queryRunId}/download?format=csv`, { headers: { cookie: `${SESSION_COOKIE}=${token}` } });
+    const request = new Request(`http://localhost/api/query-runs/${payload.queryRunId}/download?format=csv`, {
+      headers: { cookie: `${SESSION_COOKIE}=${token}` },
+    });
     const response = await handleQueryRunDownload(request, payload.queryRunId, app.services);
-    const records = parse(await response.text(), { columns: true, record_delimiter: '\r\n' }) as Array<{ id: string; occurred_at: string; amount: string }>;
+    const records = parse(await response.text(), { columns: true, record_delimiter: '\r\n' }) as Array<{
+      id: string;
+      occurred_at: string;
+      amount: string;
+    }>;
     expect(records).toHaveLength(payload.totalRows);
     for (const record of records) {
       expect(record.amount).toMatch(/^-?\d+\.\d\d$/);

@@ -32,7 +32,14 @@ describe('a PostgreSQL data source reached through a read-only role', () => {
     for await (const batch of await source.stream('SELECT * FROM events ORDER BY id')) rows += batch.length;
     expect(rows).toBe(2_000);
     let records = 0;
-    const file = await openEncodedFile(source, 'SELECT id, type, occurred_at FROM events ORDER BY id', 'csv', DEFAULT_ENCODER_OPTIONS, { query: 'q', title: 't', generatedAt: new Date(0) }, (count) => (records += count));
+    const file = await openEncodedFile(
+      source,
+      'SELECT id, type, occurred_at FROM events ORDER BY id',
+      'csv',
+      DEFAULT_ENCODER_OPTIONS,
+      { query: 'q', title: 't', generatedAt: new Date(0) },
+      (count) => (records += count),
+    );
     let text = '';
     for await (const chunk of file.chunks) text += Buffer.from(chunk).toString('utf8');
     expect(records).toBe(2_000);
@@ -40,7 +47,10 @@ describe('a PostgreSQL data source reached through a read-only role', () => {
   });
 
   it.each([
-    ['INSERT INTO orders (id, customer_id, ordered_at, status, total) VALUES (999999, 1, now(), \'paid\', 1)', /permission denied/],
+    [
+      "INSERT INTO orders (id, customer_id, ordered_at, status, total) VALUES (999999, 1, now(), 'paid', 1)",
+      /permission denied/,
+    ],
     ['UPDATE orders SET total = 0', /permission denied/],
     ['DELETE FROM events', /permission denied/],
     ['CREATE TABLE stolen (id int)', /permission denied/],

@@ -56,8 +56,10 @@ describe('the PostgreSQL data source role is checked at start', () => {
     );
   });
 
-  it('refuses a member of pg_signal_backend (it could end other people\'s exports)', async () => {
-    await expect(open(as(roles.signaller)).verify()).rejects.toThrow(new RegExp(`role "${roles.signaller}" is a member of pg_signal_backend`));
+  it("refuses a member of pg_signal_backend (it could end other people's exports)", async () => {
+    await expect(open(as(roles.signaller)).verify()).rejects.toThrow(
+      new RegExp(`role "${roles.signaller}" is a member of pg_signal_backend`),
+    );
   });
 
   it('refuses a role that may write to a table', async () => {
@@ -74,7 +76,12 @@ describe('the PostgreSQL data source role is checked at start', () => {
     const temp = tempDir();
     try {
       const tsx = path.join(process.cwd(), 'node_modules', '.bin', 'tsx');
-      const env: NodeJS.ProcessEnv = { ...process.env, ASKPORT_DATA_DIR: temp.dir, DATA_DATABASE_URL: database.url, VITEST: '' };
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        ASKPORT_DATA_DIR: temp.dir,
+        DATA_DATABASE_URL: database.url,
+        VITEST: '',
+      };
       delete env.DATABASE_URL;
       delete env.DATA_SOURCE_ALLOW_PRIVILEGED;
       const result = spawnSync(tsx, ['server/cli/setup.ts'], { env, encoding: 'utf8', timeout: 60_000 });

@@ -15,10 +15,20 @@ describe.each(PROVIDERS)('export preferences, app database on %s', (provider) =>
   it('are the defaults until saved; reading them writes nothing', async () => {
     const session = await newUser(app.db);
     const { caller } = await callerFor(app, session.token);
-    expect(await caller.preferences.get()).toEqual({ defaultFormat: null, csvByteOrderMark: false, includeMetadata: false, neutraliseFormulas: true });
+    expect(await caller.preferences.get()).toEqual({
+      defaultFormat: null,
+      csvByteOrderMark: false,
+      includeMetadata: false,
+      neutraliseFormulas: true,
+    });
     expect(await app.db.exportPreference.count({ where: { userId: session.user.id } })).toBe(0);
     await caller.preferences.update({ csvByteOrderMark: true });
-    expect(await caller.preferences.get()).toEqual({ defaultFormat: null, csvByteOrderMark: true, includeMetadata: false, neutraliseFormulas: true });
+    expect(await caller.preferences.get()).toEqual({
+      defaultFormat: null,
+      csvByteOrderMark: true,
+      includeMetadata: false,
+      neutraliseFormulas: true,
+    });
     expect(await app.db.exportPreference.count({ where: { userId: session.user.id } })).toBe(1);
   });
 
@@ -31,7 +41,11 @@ describe.each(PROVIDERS)('export preferences, app database on %s', (provider) =>
     expect(new Set(reads.map((read) => JSON.stringify(read))).size).toBe(1);
     const other = await newUser(app.db);
     const { caller: otherCaller } = await callerFor(app, other.token);
-    const saves = await Promise.allSettled(Array.from({ length: 10 }, (_, index) => otherCaller.preferences.update({ defaultFormat: index % 2 ? 'json' : 'csv' })));
+    const saves = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, index) =>
+        otherCaller.preferences.update({ defaultFormat: index % 2 ? 'json' : 'csv' }),
+      ),
+    );
     expect(saves.filter((save) => save.status === 'rejected')).toEqual([]);
     expect(await app.db.exportPreference.count({ where: { userId: other.user.id } })).toBe(1);
   });
@@ -65,9 +79,15 @@ describe.each(PROVIDERS)('export preferences, app database on %s', (provider) =>
     expect(text).toContain(',=SUM(A1:A9)\r\n');
     const json = await chat.say('export this as json');
     if (json.payload?.kind !== 'export') throw new Error(json.content);
-    const document = (await (await chat.download(json.payload.downloadUrl)).json()) as { rows: unknown[]; metadata: { rowCount: number; query: string } };
+    const document = (await (await chat.download(json.payload.downloadUrl)).json()) as {
+      rows: unknown[];
+      metadata: { rowCount: number; query: string };
+    };
     expect(document.rows).toHaveLength(3);
-    expect(document.metadata).toMatchObject({ rowCount: 3, query: "SELECT id, description FROM events WHERE description LIKE '=%' ORDER BY id LIMIT 3" });
+    expect(document.metadata).toMatchObject({
+      rowCount: 3,
+      query: "SELECT id, description FROM events WHERE description LIKE '=%' ORDER BY id LIMIT 3",
+    });
   });
 
   it('refuses a bad update with the zod sentence', async () => {

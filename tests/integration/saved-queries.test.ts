@@ -6,7 +6,10 @@ import { callerFor } from '../helpers/trpc';
 import { newUser } from '../helpers/users';
 
 async function code(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(() => null, (failure: unknown) => failure);
+  const error = await promise.then(
+    () => null,
+    (failure: unknown) => failure,
+  );
   expect(error).toBeInstanceOf(TRPCError);
   return (error as TRPCError).code;
 }
@@ -22,12 +25,21 @@ describe.each(PROVIDERS)('saved queries and Run & Export, app database on %s', (
     const session = await newUser(app.db);
     const chat = await chatSession(app, session.token);
     const { caller } = await callerFor(app, session.token);
-    expect((await chat.say('save this as nothing yet')).content).toBe('There is no result in this chat to save yet: run a query first.');
+    expect((await chat.say('save this as nothing yet')).content).toBe(
+      'There is no result in this chat to save yet: run a query first.',
+    );
     await chat.say('SELECT status, count(*) AS orders FROM orders GROUP BY status');
-    expect((await chat.say('save this as weekly revenue')).content).toBe('Saved "orders" as "weekly revenue". Find it under Saved queries, where Run & Export runs it again and downloads it.');
-    expect((await chat.say('save this as weekly revenue')).content).toBe('You already have a saved query called "weekly revenue". Choose another name.');
+    expect((await chat.say('save this as weekly revenue')).content).toBe(
+      'Saved "orders" as "weekly revenue". Find it under Saved queries, where Run & Export runs it again and downloads it.',
+    );
+    expect((await chat.say('save this as weekly revenue')).content).toBe(
+      'You already have a saved query called "weekly revenue". Choose another name.',
+    );
     const [saved] = await caller.savedQueries.list();
-    expect(saved).toMatchObject({ name: 'weekly revenue', sql: 'SELECT status, count(*) AS orders FROM orders GROUP BY status' });
+    expect(saved).toMatchObject({
+      name: 'weekly revenue',
+      sql: 'SELECT status, count(*) AS orders FROM orders GROUP BY status',
+    });
     await caller.savedQueries.rename({ id: saved!.id, name: 'Orders by status' });
     expect((await caller.savedQueries.list()).map((query) => query.name)).toEqual(['Orders by status']);
     await caller.savedQueries.delete({ id: saved!.id });
@@ -43,7 +55,11 @@ describe.each(PROVIDERS)('saved queries and Run & Export, app database on %s', (
     const saved = await caller.savedQueries.save({ queryRunId: result.payload.queryRunId, name: 'All products' });
     await caller.preferences.update({ defaultFormat: 'json' });
     const ran = await caller.savedQueries.runAndExport({ id: saved.id });
-    expect(ran.messages.map((message) => message.content)).toEqual(['Run & Export: All products', '120 rows. Showing the first 100.', 'Exporting 120 rows as JSON — your default format.']);
+    expect(ran.messages.map((message) => message.content)).toEqual([
+      'Run & Export: All products',
+      '120 rows. Showing the first 100.',
+      'Exporting 120 rows as JSON — your default format.',
+    ]);
     const exported = ran.messages[2]!.payload;
     if (exported?.kind !== 'export') throw new Error('no export');
     expect(((await (await chat.download(exported.downloadUrl)).json()) as unknown[]).length).toBe(120);
@@ -61,7 +77,14 @@ describe.each(PROVIDERS)('saved queries and Run & Export, app database on %s', (
     const question = ran.messages[2]!;
     expect(question.content).toBe('Which format? Choose one of the "always" chips to use it from now on.');
     if (question.payload?.kind !== 'choice') throw new Error('no choice');
-    expect(question.payload.options.map((option) => option.label)).toEqual(['CSV', 'JSON', 'Excel', 'Always CSV', 'Always JSON', 'Always Excel']);
+    expect(question.payload.options.map((option) => option.label)).toEqual([
+      'CSV',
+      'JSON',
+      'Excel',
+      'Always CSV',
+      'Always JSON',
+      'Always Excel',
+    ]);
     const always = question.payload.options[3]!;
     const done = await caller.chat.act({ chatId: ran.chatId, label: always.label, action: always.action });
     expect(done.messages[1]?.payload).toMatchObject({ kind: 'export', format: 'csv' });
@@ -74,7 +97,10 @@ describe.each(PROVIDERS)('saved queries and Run & Export, app database on %s', (
     const result = await ownerChat.say('show orders');
     if (result.payload?.kind !== 'result') throw new Error(result.content);
     const ownerRunId = result.payload.queryRunId;
-    const saved = await (await callerFor(app, owner.token)).caller.savedQueries.save({ queryRunId: ownerRunId, name: 'Mine' });
+    const saved = await (await callerFor(app, owner.token)).caller.savedQueries.save({
+      queryRunId: ownerRunId,
+      name: 'Mine',
+    });
     const { caller } = await callerFor(app, (await newUser(app.db)).token);
     for (const call of [
       () => caller.savedQueries.runAndExport({ id: saved.id }),

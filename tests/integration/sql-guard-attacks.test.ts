@@ -27,19 +27,19 @@ const ATTACKS: Record<Provider, Array<[string, RegExp]>> = {
     ["SELECT load_extension('/tmp/evil.so')", /load_extension\(\) is not (allowed|available)/],
   ],
   postgresql: [
-    [BYPASS('SELECT string_agg(datname, \',\') FROM pg_database'), /"pg_database" is not available/],
-    [BYPASS('SELECT string_agg(query, \',\') FROM pg_stat_activity'), /"pg_stat_activity" is not available/],
+    [BYPASS("SELECT string_agg(datname, ',') FROM pg_database"), /"pg_database" is not available/],
+    [BYPASS("SELECT string_agg(query, ',') FROM pg_stat_activity"), /"pg_stat_activity" is not available/],
     [BYPASS('SELECT pg_sleep(5)'), /pg_sleep\(\) is not allowed/],
     [BYPASS("SELECT set_config('statement_timeout', '0', false)"), /set_config\(\) is not allowed/],
     [BYPASS('SELECT pg_terminate_backend(pid) FROM pg_stat_activity'), /not (allowed|available)/],
     [BYPASS("SELECT lo_from_bytea(0, 'AAAA'::bytea)"), /lo_from_bytea\(\) is not allowed/],
     [BYPASS("SELECT pg_read_file('/etc/passwd')"), /pg_read_file\(\) is not allowed/],
     [BYPASS("SELECT string_agg(f, ',') FROM pg_ls_dir('.') AS f"), /pg_ls_dir\(\) is not allowed/],
-    [BYPASS('SELECT string_agg(rolpassword, \',\') FROM pg_authid'), /"pg_authid" is not available/],
+    [BYPASS("SELECT string_agg(rolpassword, ',') FROM pg_authid"), /"pg_authid" is not available/],
     ["SELECT * FROM ts_stat('select to_tsvector(name) from customers')", /ts_stat\(\) is not allowed/],
     ["SELECT ts_rewrite(to_tsquery('a'), 'select to_tsquery(''a''), to_tsquery(''b'')')", /not allowed/],
     ["SELECT E'\\'' AS q, (SELECT string_agg(rolname, ',') FROM pg_roles) AS r", /"pg_roles" is not available/],
-    ['SELECT $$ \' $$ AS q, (SELECT count(*) FROM pg_largeobject_metadata) AS n', /not available/],
+    ["SELECT $$ ' $$ AS q, (SELECT count(*) FROM pg_largeobject_metadata) AS n", /not available/],
   ],
 };
 
@@ -80,7 +80,14 @@ describe.each(PROVIDERS)('attacks on the SQL guard, data source on %s', (provide
   it.each(ATTACKS[provider])('POST /api/v1/exports refuses %s with 400 and a sentence', async (sql, expected) => {
     const session = await newUser(app.db);
     const token = await createApiToken(app.db, session.user.id, 'attack');
-    const response = await handleApiExport(new Request('http://localhost/api/v1/exports', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ sql, format: 'csv' }) }), app.services);
+    const response = await handleApiExport(
+      new Request('http://localhost/api/v1/exports', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ sql, format: 'csv' }),
+      }),
+      app.services,
+    );
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: string }).error).toMatch(expected);
   });
@@ -111,7 +118,8 @@ const HUGE: Record<Provider, (bytes: number) => string> = {
   postgresql: (bytes) => `repeat('x', ${bytes})`,
 };
 const ROWS: Record<Provider, (count: number, select: string) => string> = {
-  sqlite: (count, select) => `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${count}) SELECT ${select} FROM n`,
+  sqlite: (count, select) =>
+    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${count}) SELECT ${select} FROM n`,
   postgresql: (count, select) => `SELECT ${select} FROM generate_series(1, ${count}) AS n(i)`,
 };
 
@@ -127,12 +135,20 @@ describe.each(PROVIDERS)('one message cannot take the server down, data source o
     const chat = await chatSession(app, session.token);
     const rssBefore = process.memoryUsage().rss;
     const appDbBefore = statSync(app.appDatabaseUrl.replace(/^file:/, '')).size;
-    const reply = await chat.say(provider === 'sqlite' ? 'SELECT randomblob(300000000) AS b' : 'SELECT repeat(\'x\', 200000000) AS b');
+    const reply = await chat.say(
+      provider === 'sqlite' ? 'SELECT randomblob(300000000) AS b' : "SELECT repeat('x', 200000000) AS b",
+    );
     const growth = process.memoryUsage().rss - rssBefore;
-    expect(reply.content).toMatch(/^1 row\. One long value is cut to its first 500 characters here; an export carries every value whole\.$/);
+    expect(reply.content).toMatch(
+      /^1 row\. One long value is cut to its first 500 characters here; an export carries every value whole\.$/,
+    );
     const payload = reply.payload as unknown as { kind: string; rows: string[][] };
     expect(payload.kind).toBe('result');
-    expect(payload.rows[0]![0]).toMatch(provider === 'sqlite' ? /… \(300,000,000 bytes in all; the export has it whole\)$/ : /^x{500}… \(200,000,000 characters in all; the export has it whole\)$/);
+    expect(payload.rows[0]![0]).toMatch(
+      provider === 'sqlite'
+        ? /… \(300,000,000 bytes in all; the export has it whole\)$/
+        : /^x{500}… \(200,000,000 characters in all; the export has it whole\)$/,
+    );
     // The value never crossed into this process: what it holds grows by far less than the value.
     expect(growth).toBeLessThan(100 * 1024 * 1024);
     expect(statSync(app.appDatabaseUrl.replace(/^file:/, '')).size - appDbBefore).toBeLessThan(64 * 1024);
@@ -144,18 +160,25 @@ describe.each(PROVIDERS)('one message cannot take the server down, data source o
     const session = await newUser(app.db);
     const chat = await chatSession(app, session.token);
     const reply = await chat.say(ROWS[provider](100, `i, ${HUGE[provider](1_000_000)} AS big`));
-    expect(reply.content).toMatch(/^100 rows\. 100 long values are cut to their first 500 characters here; an export carries every value whole\.$/);
+    expect(reply.content).toMatch(
+      /^100 rows\. 100 long values are cut to their first 500 characters here; an export carries every value whole\.$/,
+    );
     const stored = await app.db.message.findUniqueOrThrow({ where: { id: reply.id } });
     expect(stored.payload!.length).toBeLessThan(120 * 1024);
     const rows = (reply.payload as unknown as { rows: Array<[number, string]> }).rows;
     expect(rows).toHaveLength(100);
-    expect(rows[99]![1].startsWith('x'.repeat(PREVIEW_CELL_CHARS) + '…')).toBe(true);
+    expect(rows[99]![1].startsWith(`${'x'.repeat(PREVIEW_CELL_CHARS)}…`)).toBe(true);
   });
 
   it('many medium values: the preview stops at its byte cap and says so', async () => {
     const session = await newUser(app.db);
     const chat = await chatSession(app, session.token);
-    const reply = await chat.say(ROWS[provider](100, `i, ${HUGE[provider](400)} AS a, ${HUGE[provider](400)} AS b, ${HUGE[provider](400)} AS c, ${HUGE[provider](400)} AS d, ${HUGE[provider](400)} AS e, ${HUGE[provider](400)} AS f, ${HUGE[provider](400)} AS g, ${HUGE[provider](400)} AS h, ${HUGE[provider](400)} AS j, ${HUGE[provider](400)} AS k, ${HUGE[provider](400)} AS l, ${HUGE[provider](400)} AS m, ${HUGE[provider](400)} AS o, ${HUGE[provider](400)} AS p, ${HUGE[provider](400)} AS q`));
+    const reply = await chat.say(
+      ROWS[provider](
+        100,
+        `i, ${HUGE[provider](400)} AS a, ${HUGE[provider](400)} AS b, ${HUGE[provider](400)} AS c, ${HUGE[provider](400)} AS d, ${HUGE[provider](400)} AS e, ${HUGE[provider](400)} AS f, ${HUGE[provider](400)} AS g, ${HUGE[provider](400)} AS h, ${HUGE[provider](400)} AS j, ${HUGE[provider](400)} AS k, ${HUGE[provider](400)} AS l, ${HUGE[provider](400)} AS m, ${HUGE[provider](400)} AS o, ${HUGE[provider](400)} AS p, ${HUGE[provider](400)} AS q`,
+      ),
+    );
     expect(reply.content).toMatch(/^100 rows\. Showing the first \d+ \(the chat holds up to 512 KB of a result\)\.$/);
     expect((reply.payload as unknown as { rows: unknown[] }).rows.length).toBeLessThan(100);
   });
@@ -172,18 +195,33 @@ describe.each(PROVIDERS)('exports of huge values fail cleanly, data source on %s
   afterAll(() => app?.close());
 
   const post = (sql: string, format = 'csv') =>
-    handleApiExport(new Request('http://localhost/api/v1/exports', { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify({ sql, format }) }), app.services);
+    handleApiExport(
+      new Request('http://localhost/api/v1/exports', {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json' },
+        body: JSON.stringify({ sql, format }),
+      }),
+      app.services,
+    );
 
-  it.each(['csv', 'json', 'xlsx'])('a first value over the limit: 400 naming the column, never a 200 (%s)', async (format) => {
-    const response = await post(`SELECT 1 AS id, ${HUGE[provider](20_000_000)} AS big`, format);
-    expect(response.status).toBe(400);
-    expect(await response.json()).toEqual({ error: 'A value in column "big" is larger than the 16 MB one exported value may hold (EXPORT_MAX_CELL_BYTES), so the export stopped.' });
-    const record = await app.db.export.findFirstOrThrow({ orderBy: { createdAt: 'desc' } });
-    expect(record.status).toBe('failed');
-  });
+  it.each(['csv', 'json', 'xlsx'])(
+    'a first value over the limit: 400 naming the column, never a 200 (%s)',
+    async (format) => {
+      const response = await post(`SELECT 1 AS id, ${HUGE[provider](20_000_000)} AS big`, format);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({
+        error:
+          'A value in column "big" is larger than the 16 MB one exported value may hold (EXPORT_MAX_CELL_BYTES), so the export stopped.',
+      });
+      const record = await app.db.export.findFirstOrThrow({ orderBy: { createdAt: 'desc' } });
+      expect(record.status).toBe('failed');
+    },
+  );
 
   it('a value over the limit after bytes were sent: the response ends broken and the export is recorded failed', async () => {
-    const response = await post(ROWS[provider](3_000, `i, CASE WHEN i > 2990 THEN ${HUGE[provider](20_000_000)} ELSE 'small' END AS late`));
+    const response = await post(
+      ROWS[provider](3_000, `i, CASE WHEN i > 2990 THEN ${HUGE[provider](20_000_000)} ELSE 'small' END AS late`),
+    );
     expect(response.status).toBe(200);
     await expect(response.text()).rejects.toThrow(/column "late"/);
     const record = await app.db.export.findFirstOrThrow({ orderBy: { createdAt: 'desc' } });
@@ -194,32 +232,53 @@ describe.each(PROVIDERS)('exports of huge values fail cleanly, data source on %s
   it.runIf(provider === 'postgresql')('checks values of any type (jsonb, xml), keeping their type', async () => {
     const tooLarge = await post(`SELECT 1 AS id, jsonb_build_array(${HUGE.postgresql(20_000_000)}) AS doc`, 'json');
     expect(tooLarge.status).toBe(400);
-    expect(((await tooLarge.json()) as { error: string }).error).toMatch(/^A value in column "doc" is larger than the 16 MB/);
+    expect(((await tooLarge.json()) as { error: string }).error).toMatch(
+      /^A value in column "doc" is larger than the 16 MB/,
+    );
     // Under the limit, values arrive as their own type (jsonb parsed by the driver, not text).
     const rows: unknown[][] = [];
-    for await (const batch of await app.services.dataSource.stream(`SELECT '{"a": [1, 2]}'::jsonb AS doc, 'x'::varchar(3) AS short`)) rows.push(...batch);
+    for await (const batch of await app.services.dataSource.stream(
+      `SELECT '{"a": [1, 2]}'::jsonb AS doc, 'x'::varchar(3) AS short`,
+    ))
+      rows.push(...batch);
     expect(rows).toEqual([[{ a: [1, 2] }, 'x']]);
   });
 
-  it.runIf(provider === 'postgresql')('leaves the plan of the query as it was (an index scan stays an index scan)', async () => {
-    const admin = new pg.Client({ connectionString: app.dataAdminUrl! });
-    await admin.connect();
-    try {
-      const fields = (await admin.query('SELECT * FROM events LIMIT 0')).fields;
-      const sized = sizeCheckedQuery('SELECT * FROM events ORDER BY id', fields.map((field) => field.name), fields.map((field) => field.dataTypeID), 16 * 1024 * 1024, 'text');
-      expect(sized).not.toBe('SELECT * FROM events ORDER BY id');
-      await admin.query('SET enable_seqscan = on');
-      const plan = JSON.stringify((await admin.query(`EXPLAIN (FORMAT JSON) ${sized}`)).rows[0]);
-      const plain = JSON.stringify((await admin.query('EXPLAIN (FORMAT JSON) SELECT * FROM events ORDER BY id')).rows[0]);
-      expect(/"Node Type":"(Index Scan|Seq Scan|Sort)"/.exec(plan)?.[1]).toBe(/"Node Type":"(Index Scan|Seq Scan|Sort)"/.exec(plain)?.[1]);
-      expect(plan).toMatch(/"Plan Rows":200\b/);
-    } finally {
-      await admin.end();
-    }
-  });
+  it.runIf(provider === 'postgresql')(
+    'leaves the plan of the query as it was (an index scan stays an index scan)',
+    async () => {
+      const admin = new pg.Client({ connectionString: app.dataAdminUrl! });
+      await admin.connect();
+      try {
+        const fields = (await admin.query('SELECT * FROM events LIMIT 0')).fields;
+        const sized = sizeCheckedQuery(
+          'SELECT * FROM events ORDER BY id',
+          fields.map((field) => field.name),
+          fields.map((field) => field.dataTypeID),
+          16 * 1024 * 1024,
+          'text',
+        );
+        expect(sized).not.toBe('SELECT * FROM events ORDER BY id');
+        await admin.query('SET enable_seqscan = on');
+        const plan = JSON.stringify((await admin.query(`EXPLAIN (FORMAT JSON) ${sized}`)).rows[0]);
+        const plain = JSON.stringify(
+          (await admin.query('EXPLAIN (FORMAT JSON) SELECT * FROM events ORDER BY id')).rows[0],
+        );
+        expect(/"Node Type":"(Index Scan|Seq Scan|Sort)"/.exec(plan)?.[1]).toBe(
+          /"Node Type":"(Index Scan|Seq Scan|Sort)"/.exec(plain)?.[1],
+        );
+        expect(plan).toMatch(/"Plan Rows":200\b/);
+      } finally {
+        await admin.end();
+      }
+    },
+  );
 
   it('a query that times out before its first row: 400 with a sentence, not a 200', async () => {
-    const slow = provider === 'sqlite' ? 'WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r' : 'SELECT count(*) FROM events a, events b, events c, events d';
+    const slow =
+      provider === 'sqlite'
+        ? 'WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r'
+        : 'SELECT count(*) FROM events a, events b, events c, events d';
     const response = await post(slow);
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({ error: 'The query took longer than 2 s and was stopped.' });

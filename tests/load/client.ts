@@ -13,10 +13,18 @@ export interface HttpUser {
   cookie: () => string;
   trpc: (baseUrl: string) => TRPCClient<AppRouter>;
   /** Sends a chat message and returns the assistant's last message payload and the chat. */
-  say: (baseUrl: string, chatId: string | null, text: string) => Promise<{ chatId: string; payload: MessagePayload | null; content: string }>;
+  say: (
+    baseUrl: string,
+    chatId: string | null,
+    text: string,
+  ) => Promise<{ chatId: string; payload: MessagePayload | null; content: string }>;
   download: (baseUrl: string, downloadPath: string) => Promise<Response>;
   /** Follows an export's progress through the SSE subscription until it ends. */
-  followProgress: (baseUrl: string, exportId: string, onProgress?: (progress: ExportProgress) => void) => Promise<ExportProgress>;
+  followProgress: (
+    baseUrl: string,
+    exportId: string,
+    onProgress?: (progress: ExportProgress) => void,
+  ) => Promise<ExportProgress>;
 }
 
 export function httpUser(email: string): HttpUser {
@@ -38,7 +46,13 @@ export function httpUser(email: string): HttpUser {
     if (!client) {
       const url = `${baseUrl}/api/trpc`;
       client = createTRPCClient<AppRouter>({
-        links: [splitLink({ condition: (op) => op.path.startsWith('auth.'), true: httpLink({ url, transformer: superjson, fetch: fetchWithCookie }), false: httpBatchStreamLink({ url, transformer: superjson, fetch: fetchWithCookie }) })],
+        links: [
+          splitLink({
+            condition: (op) => op.path.startsWith('auth.'),
+            true: httpLink({ url, transformer: superjson, fetch: fetchWithCookie }),
+            false: httpBatchStreamLink({ url, transformer: superjson, fetch: fetchWithCookie }),
+          }),
+        ],
       });
       clients.set(baseUrl, client);
     }
@@ -53,27 +67,34 @@ export function httpUser(email: string): HttpUser {
       for await (const event of events) {
         if (event.type !== 'done') continue;
         const last = event.messages.at(-1);
-        return { chatId: event.chatId, payload: (last?.payload ?? null) as MessagePayload | null, content: last?.content ?? '' };
+        return {
+          chatId: event.chatId,
+          payload: (last?.payload ?? null) as MessagePayload | null,
+          content: last?.content ?? '',
+        };
       }
       throw new Error('the chat stream ended without an answer');
     },
     download: (baseUrl, downloadPath) => fetchWithCookie(`${baseUrl}${downloadPath}`),
     async followProgress(baseUrl, exportId, onProgress) {
       const input = encodeURIComponent(JSON.stringify(superjson.serialize({ exportId })));
-      const response = await fetchWithCookie(`${baseUrl}/api/trpc/exports.progress?input=${input}`, { headers: { accept: 'text/event-stream' } });
+      const response = await fetchWithCookie(`${baseUrl}/api/trpc/exports.progress?input=${input}`, {
+        headers: { accept: 'text/event-stream' },
+      });
       if (!response.ok || !response.body) throw new Error(`progress: HTTP ${response.status}`);
       const decoder = new TextDecoder();
       let buffered = '';
       let latest: ExportProgress | null = null;
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         buffered += decoder.decode(chunk, { stream: true });
-        let newline: number;
-        while ((newline = buffered.indexOf('\n')) !== -1) {
+        for (let newline = buffered.indexOf('\n'); newline !== -1; newline = buffered.indexOf('\n')) {
           const line = buffered.slice(0, newline).trim();
           buffered = buffered.slice(newline + 1);
           if (!line.startsWith('data:')) continue;
           const data = JSON.parse(line.slice(5)) as { json?: unknown } | null;
-          const progress = (data && typeof data === 'object' && 'json' in data ? superjson.deserialize(data as never) : data) as ExportProgress | null;
+          const progress = (
+            data && typeof data === 'object' && 'json' in data ? superjson.deserialize(data as never) : data
+          ) as ExportProgress | null;
           if (!progress || typeof progress !== 'object' || !('status' in progress)) continue;
           latest = progress;
           onProgress?.(progress);

@@ -1,5 +1,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,7 +28,9 @@ function freePort(): Promise<number> {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -27,12 +38,20 @@ function freePort(): Promise<number> {
 /** Builds the app once if there is no build (`npm run build` output is reused otherwise). */
 export function ensureBuilt(): void {
   if (existsSync(path.join(root, '.next', 'BUILD_ID')) && process.env.LOAD_REBUILD !== '1') return;
-  const build = spawnSync(bin('next'), ['build'], { cwd: root, env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' }, stdio: 'inherit' });
+  const build = spawnSync(bin('next'), ['build'], {
+    cwd: root,
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' },
+    stdio: 'inherit',
+  });
   if (build.status !== 0) throw new Error('next build failed');
 }
 
 /** Polls until the probe returns something; a probe that throws (a database restarting) counts as not yet. */
-export async function waitUntil<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 120_000): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false>,
+  timeoutMs = 120_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe().catch(() => null);
@@ -128,7 +147,13 @@ async function waitFor(url: string, child: ChildProcess, timeoutMs = 60_000): Pr
   throw new Error(`${url} did not answer within ${timeoutMs} ms`);
 }
 
-export async function startCluster(options: { webs: number; workers: number; events: number; exportDir?: string; env?: Record<string, string> }): Promise<Cluster> {
+export async function startCluster(options: {
+  webs: number;
+  workers: number;
+  events: number;
+  exportDir?: string;
+  env?: Record<string, string>;
+}): Promise<Cluster> {
   const appDatabase = await createPostgresDatabase();
   const dataDatabase = await createPostgresDatabase();
   await seedDemoData(dataDatabase.url, { events: options.events });
@@ -154,12 +179,22 @@ export async function startCluster(options: { webs: number; workers: number; eve
   const webs: Cluster['webs'] = [];
   for (let index = 0; index < options.webs; index++) {
     const port = await freePort();
-    const child = spawn(bin('next'), ['start', '-p', String(port), '-H', '127.0.0.1'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(bin('next'), ['start', '-p', String(port), '-H', '127.0.0.1'], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     webs.push({ ...track(`web ${String.fromCharCode(65 + index)}`, child), baseUrl: `http://127.0.0.1:${port}` });
   }
   const workers: ClusterProcess[] = [];
   const startWorker = () => {
-    const child = spawn(bin('tsx'), ['server/cli/worker.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(bin('tsx'), ['server/cli/worker.ts'], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     const worker = track(`worker ${workers.length + 1}`, child);
     workers.push(worker);
     return worker;
@@ -169,7 +204,8 @@ export async function startCluster(options: { webs: number; workers: number; eve
   // Workers say when they work the queue.
   const deadline = Date.now() + 60_000;
   while (!workers.every((worker) => worker.output().includes('export worker ready'))) {
-    if (Date.now() > deadline) throw new Error(`a worker did not start:\n${workers.map((worker) => worker.output()).join('\n')}`);
+    if (Date.now() > deadline)
+      throw new Error(`a worker did not start:\n${workers.map((worker) => worker.output()).join('\n')}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   const all = () => [...webs, ...workers];
@@ -187,7 +223,8 @@ export async function startCluster(options: { webs: number; workers: number; eve
     async stop() {
       for (const process of all()) {
         try {
-          if (process.child.pid && process.child.exitCode === null) globalThis.process.kill(-process.child.pid, 'SIGKILL');
+          if (process.child.pid && process.child.exitCode === null)
+            globalThis.process.kill(-process.child.pid, 'SIGKILL');
         } catch {
           // already gone
         }

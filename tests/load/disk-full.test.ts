@@ -32,7 +32,9 @@ describe('fault: the disk of export storage is full', () => {
     if (exported.payload?.kind !== 'export') throw new Error(`no export: ${exported.content}`);
     const final = await user.followProgress(web, exported.payload.exportId);
     expect(final.status).toBe('failed');
-    expect(final.error).toBe('The export storage is full, so the file could not be saved. Try again later, or ask an administrator to free space.');
+    expect(final.error).toBe(
+      'The export storage is full, so the file could not be saved. Try again later, or ask an administrator to free space.',
+    );
     expect(readdirSync(mountPoint)).toEqual([]);
     // The owner asking for the file is told why there is none; nothing is served.
     const download = await user.download(web, exported.payload.downloadUrl);
@@ -41,6 +43,8 @@ describe('fault: the disk of export storage is full', () => {
     // A small export still fits afterwards: the space was given back.
     const small = await user.say(web, result.chatId, 'SELECT * FROM customers ORDER BY id LIMIT 20');
     expect(small.payload?.kind).toBe('result');
-    console.log(`storage full: "${final.error}" after ${final.rowsWritten.toLocaleString('en-US')} rows; no file left behind`);
+    console.log(
+      `storage full: "${final.error}" after ${final.rowsWritten.toLocaleString('en-US')} rows; no file left behind`,
+    );
   });
 });

@@ -11,9 +11,21 @@ const DURATION_MS = Number(process.env.LOAD_SECONDS ?? 60) * 1_000;
 const EVENTS = 300_000;
 const BIG_EXPORT_ROWS = 100_000;
 
-const QUESTIONS = ['show orders', 'show customers', 'SELECT type, count(*) AS events FROM events GROUP BY type ORDER BY type', 'SELECT * FROM customers ORDER BY id LIMIT 200'];
+const QUESTIONS = [
+  'show orders',
+  'show customers',
+  'SELECT type, count(*) AS events FROM events GROUP BY type ORDER BY type',
+  'SELECT * FROM customers ORDER BY id LIMIT 200',
+];
 
-type Kind = 'sign-up' | 'chat' | 'small export start' | 'small download' | 'big export start' | 'big export done' | 'big download';
+type Kind =
+  | 'sign-up'
+  | 'chat'
+  | 'small export start'
+  | 'small download'
+  | 'big export start'
+  | 'big export done'
+  | 'big download';
 
 class Recorder {
   readonly samples = new Map<Kind, number[]>();
@@ -51,7 +63,12 @@ describe(`load: ${USERS} users for ${DURATION_MS / 1000} s on 2 web instances an
   beforeAll(async () => {
     // The per-user export rate limit (10 a minute by default) would turn a busy simulated user's
     // exports into 429s; this measures the system, not the limit (tested in the integration suite).
-    cluster = await startCluster({ webs: 2, workers: 2, events: EVENTS, env: { EXPORT_RATE_LIMIT_PER_MINUTE: '10000' } });
+    cluster = await startCluster({
+      webs: 2,
+      workers: 2,
+      events: EVENTS,
+      env: { EXPORT_RATE_LIMIT_PER_MINUTE: '10000' },
+    });
   });
   afterAll(async () => {
     await cluster?.stop();
@@ -64,7 +81,13 @@ describe(`load: ${USERS} users for ${DURATION_MS / 1000} s on 2 web instances an
     let requests = 0;
     let bytesDownloaded = 0;
 
-    async function expectFile(user: HttpUser, web: string, url: string, kind: Kind, expectedLines: number): Promise<void> {
+    async function expectFile(
+      user: HttpUser,
+      web: string,
+      url: string,
+      kind: Kind,
+      expectedLines: number,
+    ): Promise<void> {
       const body = await recorder.time(kind, async () => {
         const response = await user.download(web, url);
         if (response.status !== 200) throw new Error(`${kind}: HTTP ${response.status} ${await response.text()}`);
@@ -94,21 +117,37 @@ describe(`load: ${USERS} users for ${DURATION_MS / 1000} s on 2 web instances an
             if (answer.payload?.kind !== 'result') throw new Error(`chat "${question}": ${answer.content}`);
             if (step % 4 === 1) {
               // A small export: streamed straight down.
-              const exported = await recorder.time('small export start', () => user.say(pick(step + 1), chatId, 'export this as csv'));
+              const exported = await recorder.time('small export start', () =>
+                user.say(pick(step + 1), chatId, 'export this as csv'),
+              );
               requests++;
-              if (exported.payload?.kind !== 'export' || exported.payload.delivery !== 'stream') throw new Error(`small export: ${exported.content}`);
-              await expectFile(user, pick(step), exported.payload.downloadUrl, 'small download', answer.payload.totalRows + 1);
+              if (exported.payload?.kind !== 'export' || exported.payload.delivery !== 'stream')
+                throw new Error(`small export: ${exported.content}`);
+              await expectFile(
+                user,
+                pick(step),
+                exported.payload.downloadUrl,
+                'small download',
+                answer.payload.totalRows + 1,
+              );
             }
           } else {
             // A 100,000-row export: a job on a worker, followed through the progress stream of the
             // other instance, then downloaded. Each range is new, so no stored file is reused.
             const first = ((index * 13 + step) % 150) * 1_000;
-            const asked = await recorder.time('chat', () => user.say(web, chatId, `SELECT * FROM events WHERE id > ${first} AND id <= ${first + BIG_EXPORT_ROWS} ORDER BY id`));
+            const asked = await recorder.time('chat', () =>
+              user.say(
+                web,
+                chatId,
+                `SELECT * FROM events WHERE id > ${first} AND id <= ${first + BIG_EXPORT_ROWS} ORDER BY id`,
+              ),
+            );
             requests++;
             chatId = asked.chatId;
             const exported = await recorder.time('big export start', () => user.say(web, chatId, 'export this as csv'));
             requests++;
-            if (exported.payload?.kind !== 'export' || exported.payload.delivery !== 'file') throw new Error(`big export: ${exported.content}`);
+            if (exported.payload?.kind !== 'export' || exported.payload.delivery !== 'file')
+              throw new Error(`big export: ${exported.content}`);
             const exportId = exported.payload.exportId;
             const final = await recorder.time('big export done', () => user.followProgress(pick(step + 1), exportId));
             requests++;
@@ -116,7 +155,9 @@ describe(`load: ${USERS} users for ${DURATION_MS / 1000} s on 2 web instances an
             await expectFile(user, pick(step + 1), exported.payload.downloadUrl, 'big download', BIG_EXPORT_ROWS + 1);
           }
         } catch (error) {
-          recorder.errors.push(`user ${index}, step ${step}: ${error instanceof Error ? error.message : String(error)}`);
+          recorder.errors.push(
+            `user ${index}, step ${step}: ${error instanceof Error ? error.message : String(error)}`,
+          );
         }
       }
     }
@@ -132,9 +173,13 @@ describe(`load: ${USERS} users for ${DURATION_MS / 1000} s on 2 web instances an
     for (const [kind, list] of recorder.samples) {
       const sorted = [...list].sort((a, b) => a - b);
       const cell = (q: number) => Math.round(percentile(sorted, q)).toLocaleString('en-US');
-      rows.push(`| ${kind} | ${list.length} | ${cell(0.5)} | ${cell(0.95)} | ${cell(0.99)} | ${Math.round(sorted.at(-1)!).toLocaleString('en-US')} |`);
+      rows.push(
+        `| ${kind} | ${list.length} | ${cell(0.5)} | ${cell(0.95)} | ${cell(0.99)} | ${Math.round(sorted.at(-1)!).toLocaleString('en-US')} |`,
+      );
     }
-    const processes = [...cluster.webs, ...cluster.workers].map((process) => `${process.name} ${mb(process.peakRss)}`).join(', ');
+    const processes = [...cluster.webs, ...cluster.workers]
+      .map((process) => `${process.name} ${mb(process.peakRss)}`)
+      .join(', ');
     console.log(
       [
         `load: ${USERS} users, ${seconds.toFixed(1)} s, ${requests} requests (${(requests / seconds).toFixed(1)}/s), ${mb(bytesDownloaded)} downloaded, ${recorder.errors.length} errors`,
@@ -145,7 +190,9 @@ describe(`load: ${USERS} users for ${DURATION_MS / 1000} s on 2 web instances an
     );
 
     expect(recorder.errors).toEqual([]);
-    for (const kind of ['sign-up', 'chat', 'small download', 'big export done', 'big download'] as Kind[]) expect(recorder.samples.get(kind)?.length ?? 0, kind).toBeGreaterThan(0);
-    for (const process of [...cluster.webs, ...cluster.workers]) expect(process.child.exitCode, `${process.name} exited`).toBeNull();
+    for (const kind of ['sign-up', 'chat', 'small download', 'big export done', 'big download'] as Kind[])
+      expect(recorder.samples.get(kind)?.length ?? 0, kind).toBeGreaterThan(0);
+    for (const process of [...cluster.webs, ...cluster.workers])
+      expect(process.child.exitCode, `${process.name} exited`).toBeNull();
   });
 });

@@ -37,9 +37,13 @@ describe('multi-instance: 2 web + 2 workers on one PostgreSQL', () => {
     expect(parse(text, { bom: true, relax_column_count: false })).toHaveLength(EVENTS + 1);
 
     // A worker ran it: its log has the start; the web instances do not work the queue.
-    const runners = [...cluster.workers, ...cluster.webs].filter((process) => process.output().includes(`"exportId":"${exportId}"`) && process.output().includes('export started'));
+    const runners = [...cluster.workers, ...cluster.webs].filter(
+      (process) => process.output().includes(`"exportId":"${exportId}"`) && process.output().includes('export started'),
+    );
     expect(runners.map((runner) => runner.name)).toHaveLength(1);
     expect(runners[0]!.name).toMatch(/^worker/);
-    console.log(`export ${exportId}: started on web A, progress on web B (${seen.join(' → ')}), ran on ${runners[0]!.name}, downloaded from web B`);
+    console.log(
+      `export ${exportId}: started on web A, progress on web B (${seen.join(' → ')}), ran on ${runners[0]!.name}, downloaded from web B`,
+    );
   });
 });

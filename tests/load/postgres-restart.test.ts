@@ -15,7 +15,8 @@ const EVENTS = 500_000;
 function localCluster(): [string, string] {
   const listed = spawnSync('pg_lsclusters', ['--no-header'], { encoding: 'utf8' });
   const line = listed.stdout.split('\n').find((row) => row.split(/\s+/)[2] === '5432');
-  if (listed.status !== 0 || !line) throw new Error('this script restarts PostgreSQL with pg_ctlcluster and needs the Debian cluster on port 5432');
+  if (listed.status !== 0 || !line)
+    throw new Error('this script restarts PostgreSQL with pg_ctlcluster and needs the Debian cluster on port 5432');
   const [version, name] = line.split(/\s+/);
   return [version!, name!];
 }
@@ -87,11 +88,13 @@ describe('fault: PostgreSQL restarts during an export', () => {
     }
 
     // Every process is still alive and works: a new export runs and its progress arrives.
-    for (const process of [...cluster.webs, ...cluster.workers]) expect(process.child.exitCode, `${process.name} exited`).toBeNull();
+    for (const process of [...cluster.webs, ...cluster.workers])
+      expect(process.child.exitCode, `${process.name} exited`).toBeNull();
     const rows = await user.say(web(), null, 'SELECT * FROM events WHERE id <= 20000 ORDER BY id');
     expect(rows.payload?.kind).toBe('result');
     const after = await user.say(web(), rows.chatId, 'export this as csv');
-    if (after.payload?.kind !== 'export' || after.payload.delivery !== 'file') throw new Error(`no export job after the restart: ${after.content}`);
+    if (after.payload?.kind !== 'export' || after.payload.delivery !== 'file')
+      throw new Error(`no export job after the restart: ${after.content}`);
     expect((await user.followProgress(web(), after.payload.exportId)).status).toBe('succeeded');
     expect(existsSync(path.join(cluster.exportDir, `${exportId}.xlsx.part`))).toBe(false);
     console.log(

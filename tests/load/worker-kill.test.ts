@@ -46,7 +46,9 @@ describe('fault: a worker killed with SIGKILL in the middle of an export', () =>
       const record = await cluster.db.export.findUniqueOrThrow({ where: { id: exportId } });
       return record.status === 'running' && (record.rowCount ?? 0) >= 100_000;
     });
-    const victim = cluster.workers.find((worker) => worker.output().includes(`"exportId":"${exportId}"`) && worker.output().includes('export started'))!;
+    const victim = cluster.workers.find(
+      (worker) => worker.output().includes(`"exportId":"${exportId}"`) && worker.output().includes('export started'),
+    )!;
     const survivor = cluster.workers.find((worker) => worker !== victim)!;
     const killedAt = Date.now();
     // The worker's process group: tsx and the node process it runs.
@@ -68,6 +70,8 @@ describe('fault: a worker killed with SIGKILL in the middle of an export', () =>
     const download = await user.download(cluster.webs[0]!.baseUrl, `/api/exports/${exportId}/download`);
     expect(download.status).toBe(200);
     expect(sha256(Buffer.from(await download.arrayBuffer()))).toBe(referenceHash);
-    console.log(`taken over by ${survivor.name}; finished ${recoverySeconds.toFixed(1)} s after the kill; SHA-256 ${sha256(fileOf(exportId)).slice(0, 16)}… equals the uninterrupted export's`);
+    console.log(
+      `taken over by ${survivor.name}; finished ${recoverySeconds.toFixed(1)} s after the kill; SHA-256 ${sha256(fileOf(exportId)).slice(0, 16)}… equals the uninterrupted export's`,
+    );
   });
 });

@@ -15,9 +15,12 @@ describe('passwords', () => {
     expect(await hashPassword('same password')).not.toBe(await hashPassword('same password'));
   });
 
-  it.each(['', 'plain-text-password', 'bcrypt$x$y', 'scrypt$16384$8$1$$', 'scrypt$16384$8$1$c2FsdA==$'])('refuses a malformed stored hash %j', async (stored) => {
-    expect(await verifyPassword('plain-text-password', stored)).toBe(false);
-  });
+  it.each(['', 'plain-text-password', 'bcrypt$x$y', 'scrypt$16384$8$1$$', 'scrypt$16384$8$1$c2FsdA==$'])(
+    'refuses a malformed stored hash %j',
+    async (stored) => {
+      expect(await verifyPassword('plain-text-password', stored)).toBe(false);
+    },
+  );
 
   it('refuses a stored hash whose key was truncated', async () => {
     const stored = await hashPassword('correct horse battery');
@@ -28,7 +31,9 @@ describe('passwords', () => {
 describe('session cookie', () => {
   it('is httpOnly, SameSite and scoped to the whole site', () => {
     const cookie = sessionCookie({ token: 'abc', expiresAt: new Date(Date.UTC(2030, 0, 1)) }, true);
-    expect(cookie).toBe(`${SESSION_COOKIE}=abc; Expires=Tue, 01 Jan 2030 00:00:00 GMT; Path=/; HttpOnly; SameSite=Lax; Secure`);
+    expect(cookie).toBe(
+      `${SESSION_COOKIE}=abc; Expires=Tue, 01 Jan 2030 00:00:00 GMT; Path=/; HttpOnly; SameSite=Lax; Secure`,
+    );
   });
 
   it('clears itself on sign-out', () => {

@@ -7,12 +7,29 @@ import { crlfRecords } from '@/server/query/crlf-records';
 
 // As the CSV encoder writes: fields with CR or LF quoted (COPY does the same).
 const QUOTE_BREAKS = { quoted_match: ['\n', '\r'] };
-const VALUES = ['plain', 'line\nbreak', 'a "quoted" word', '"', '""', 'crlf\r\ninside', ',', '', 'tail"\n', 'ünï 🚀', '\n'];
+const VALUES = [
+  'plain',
+  'line\nbreak',
+  'a "quoted" word',
+  '"',
+  '""',
+  'crlf\r\ninside',
+  ',',
+  '',
+  'tail"\n',
+  'ünï 🚀',
+  '\n',
+];
 
 function randomRecords(count: number, seed: number): string[][] {
   let state = seed;
-  const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  return Array.from({ length: count }, () => Array.from({ length: 3 }, () => VALUES[Math.floor(random() * VALUES.length)]!));
+  const random = () => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+  return Array.from({ length: count }, () =>
+    Array.from({ length: 3 }, () => VALUES[Math.floor(random() * VALUES.length)]!),
+  );
 }
 
 async function convert(input: Buffer, chunkSizes: () => number): Promise<{ text: string; rows: number }> {
@@ -33,7 +50,7 @@ async function convert(input: Buffer, chunkSizes: () => number): Promise<{ text:
 }
 
 describe('CRLF record ends for COPY CSV', () => {
-  it.each([1, 2, 3, 7, 64, 100_000])('gives csv-stringify\'s CRLF bytes with chunks of %i bytes', async (size) => {
+  it.each([1, 2, 3, 7, 64, 100_000])("gives csv-stringify's CRLF bytes with chunks of %i bytes", async (size) => {
     const records = randomRecords(500, size);
     const lf = Buffer.from(stringify(records, QUOTE_BREAKS));
     const { text, rows } = await convert(lf, () => size);
@@ -43,10 +60,15 @@ describe('CRLF record ends for COPY CSV', () => {
 
   it('survives random chunk boundaries', async () => {
     let seed = 7;
-    const sizes = () => ((seed = (seed * 48271) % 2147483647) % 97) + 1;
+    const sizes = () => {
+      seed = (seed * 48271) % 2147483647;
+      return (seed % 97) + 1;
+    };
     for (let round = 0; round < 20; round++) {
       const records = randomRecords(200, round + 1);
-      expect((await convert(Buffer.from(stringify(records, QUOTE_BREAKS)), sizes)).text).toBe(stringify(records, { ...QUOTE_BREAKS, record_delimiter: 'windows' }));
+      expect((await convert(Buffer.from(stringify(records, QUOTE_BREAKS)), sizes)).text).toBe(
+        stringify(records, { ...QUOTE_BREAKS, record_delimiter: 'windows' }),
+      );
     }
   });
 });

@@ -44,7 +44,9 @@ describe('demo data', () => {
     expect(has("description LIKE '=%'")).toBeGreaterThan(0);
     expect(has("description LIKE '%東京%'")).toBeGreaterThan(0);
     expect(has('amount IS NOT NULL')).toBeGreaterThan(0);
-    expect(has("occurred_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z'")).toBe(5_000);
+    expect(has("occurred_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z'")).toBe(
+      5_000,
+    );
     db.close();
   });
 });

@@ -1,6 +1,11 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { createCsvEncoder, createJsonEncoder, DEFAULT_ENCODER_OPTIONS, type ExportEncoder } from '@/server/export/encoders';
+import {
+  createCsvEncoder,
+  createJsonEncoder,
+  DEFAULT_ENCODER_OPTIONS,
+  type ExportEncoder,
+} from '@/server/export/encoders';
 import type { CellValue, QueryColumn } from '@/server/query/data-source';
 
 const columns: QueryColumn[] = [
@@ -27,7 +32,8 @@ const rows: CellValue[][] = [
 
 function render(encoder: ExportEncoder, batchSize: number): string {
   let text = encoder.start();
-  for (let index = 0; index < rows.length; index += batchSize) text += encoder.batch(rows.slice(index, index + batchSize));
+  for (let index = 0; index < rows.length; index += batchSize)
+    text += encoder.batch(rows.slice(index, index + batchSize));
   return text + encoder.end();
 }
 
@@ -66,13 +72,17 @@ describe('CSV encoder', () => {
   });
 
   it('can leave formulas alone and add a byte-order mark for Excel when asked', () => {
-    const text = render(createCsvEncoder(columns, { csvByteOrderMark: true, neutraliseFormulas: false, includeMetadata: false }), 1_000);
+    const text = render(
+      createCsvEncoder(columns, { csvByteOrderMark: true, neutraliseFormulas: false, includeMetadata: false }),
+      1_000,
+    );
     expect(text.startsWith('\ufeffid,')).toBe(true);
     expect(text).toContain('"=HYPERLINK(""http://evil"")"');
   });
 
   it('gives the same bytes whatever the batch size', () => {
-    for (const batchSize of [1, 5, 7]) expect(render(createCsvEncoder(columns, DEFAULT_ENCODER_OPTIONS), batchSize)).toBe(csv);
+    for (const batchSize of [1, 5, 7])
+      expect(render(createCsvEncoder(columns, DEFAULT_ENCODER_OPTIONS), batchSize)).toBe(csv);
   });
 
   it('writes just the header for an empty result', () => {
@@ -111,17 +121,31 @@ describe('JSON encoder', () => {
   });
 
   it('wraps the rows with metadata when asked: query, title, time, row count, format version', () => {
-    const encoder = createJsonEncoder(columns, { query: 'select * from t', title: 'T', generatedAt: new Date(Date.UTC(2026, 0, 1)) });
+    const encoder = createJsonEncoder(columns, {
+      query: 'select * from t',
+      title: 'T',
+      generatedAt: new Date(Date.UTC(2026, 0, 1)),
+    });
     const text = encoder.start() + encoder.batch(rows.slice(0, 3)) + encoder.batch(rows.slice(3, 5)) + encoder.end();
     const parsed = JSON.parse(text) as { rows: unknown[]; metadata: Record<string, unknown> };
     expect(parsed.rows).toHaveLength(5);
-    expect(parsed.metadata).toEqual({ query: 'select * from t', title: 'T', generatedAt: '2026-01-01T00:00:00.000Z', rowCount: 5, columns: columns.map((column) => ({ name: column.name, kind: column.kind })), formatVersion: 1 });
+    expect(parsed.metadata).toEqual({
+      query: 'select * from t',
+      title: 'T',
+      generatedAt: '2026-01-01T00:00:00.000Z',
+      rowCount: 5,
+      columns: columns.map((column) => ({ name: column.name, kind: column.kind })),
+      formatVersion: 1,
+    });
     const empty = createJsonEncoder(columns, { query: 'q', title: 't', generatedAt: new Date(0) });
     expect((JSON.parse(empty.start() + empty.end()) as { rows: unknown[] }).rows).toEqual([]);
   });
 
   it('keeps every column when two share a name', () => {
-    const encoder = createJsonEncoder([{ name: 'id', kind: 'integer' }, { name: 'id', kind: 'integer' }]);
+    const encoder = createJsonEncoder([
+      { name: 'id', kind: 'integer' },
+      { name: 'id', kind: 'integer' },
+    ]);
     expect(JSON.parse(encoder.start() + encoder.batch([[1, 2]]) + encoder.end())).toEqual([{ id: 1, id_2: 2 }]);
   });
 });
@@ -132,10 +156,20 @@ describe('the encoding runtime the SQLite query processes run from source text',
     const { stringify } = await import('csv-stringify/sync');
     const { encodingRuntime } = await import('@/server/export/encoding');
     // Nothing but its own source, csv-stringify and the globals (Date passed in so instanceof works across contexts).
-    const isolated = runInNewContext(`const __name = (fn) => fn; (${encodingRuntime.toString()})`, { Buffer, Date })(stringify) as ReturnType<typeof encodingRuntime>;
+    const isolated = runInNewContext(`const __name = (fn) => fn; (${encodingRuntime.toString()})`, { Buffer, Date })(
+      stringify,
+    ) as ReturnType<typeof encodingRuntime>;
     for (const format of ['csv', 'json'] as const) {
-      const here = format === 'csv' ? createCsvEncoder(columns, DEFAULT_ENCODER_OPTIONS) : createJsonEncoder(columns, { query: 'q', title: 't', generatedAt: new Date(0) });
-      const there = isolated.createEncoder(format, columns, { ...DEFAULT_ENCODER_OPTIONS, includeMetadata: true }, { query: 'q', title: 't', generatedAt: new Date(0) });
+      const here =
+        format === 'csv'
+          ? createCsvEncoder(columns, DEFAULT_ENCODER_OPTIONS)
+          : createJsonEncoder(columns, { query: 'q', title: 't', generatedAt: new Date(0) });
+      const there = isolated.createEncoder(
+        format,
+        columns,
+        { ...DEFAULT_ENCODER_OPTIONS, includeMetadata: true },
+        { query: 'q', title: 't', generatedAt: new Date(0) },
+      );
       expect(render(there, 5)).toBe(render(here, 5));
     }
   });

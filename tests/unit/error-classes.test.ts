@@ -3,9 +3,17 @@ import { describe, expect, it, vi } from 'vitest';
 // The production build holds a copy of server modules per layer; an error thrown by one copy must
 // still be recognised by the other, or a user's SQL mistake becomes "Something went wrong".
 async function twoCopies() {
-  const first = { errors: await import('@/server/errors'), sources: await import('@/server/query/data-source'), query: await import('@/server/query/service') };
+  const first = {
+    errors: await import('@/server/errors'),
+    sources: await import('@/server/query/data-source'),
+    query: await import('@/server/query/service'),
+  };
   vi.resetModules();
-  const second = { errors: await import('@/server/errors'), sources: await import('@/server/query/data-source'), query: await import('@/server/query/service') };
+  const second = {
+    errors: await import('@/server/errors'),
+    sources: await import('@/server/query/data-source'),
+    query: await import('@/server/query/service'),
+  };
   return { first, second };
 }
 
@@ -37,7 +45,11 @@ describe('error classes across module copies', () => {
     const shown = second.query.asUserFacing(new first.sources.QueryExecutionError('column "kind" does not exist'));
     expect(shown).toBeInstanceOf(first.errors.InvalidRequestError);
     expect((shown as Error).message).toBe('The database could not run that query: column "kind" does not exist');
-    expect((second.query.asUserFacing(new first.sources.DataSourceUnavailableError()) as Error).message).toBe('The connection to the database was lost. Please try again in a moment.');
-    expect((second.query.asUserFacing(new first.sources.QueryTimeoutError(15_000)) as Error).message).toBe('The query took longer than 15 s and was stopped.');
+    expect((second.query.asUserFacing(new first.sources.DataSourceUnavailableError()) as Error).message).toBe(
+      'The connection to the database was lost. Please try again in a moment.',
+    );
+    expect((second.query.asUserFacing(new first.sources.QueryTimeoutError(15_000)) as Error).message).toBe(
+      'The query took longer than 15 s and was stopped.',
+    );
   });
 });

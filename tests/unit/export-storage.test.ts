@@ -37,20 +37,23 @@ describe('local disk export storage', () => {
   });
 
   // /dev/full answers every write with ENOSPC: the writer must raise it, not hang or crash.
-  it.skipIf(!existsSync('/dev/full'))('raises ENOSPC from a full disk on write or commit instead of hanging', async () => {
-    const directory = freshDirectory();
-    symlinkSync('/dev/full', path.join(directory, 'full.csv.part'));
-    const storage = createLocalDiskStorage(directory);
-    const writer = await storage.create('full.csv');
-    const writeAll = async () => {
-      for (let index = 0; index < 200; index += 1) await writer.write(Buffer.alloc(64 * 1024, 65));
-      await writer.commit();
-    };
-    await expect(writeAll()).rejects.toMatchObject({ code: 'ENOSPC' });
-    await writer.discard();
-    expect(readdirSync(directory)).toEqual([]);
-    expect(await storage.open('full.csv')).toBeNull();
-  });
+  it.skipIf(!existsSync('/dev/full'))(
+    'raises ENOSPC from a full disk on write or commit instead of hanging',
+    async () => {
+      const directory = freshDirectory();
+      symlinkSync('/dev/full', path.join(directory, 'full.csv.part'));
+      const storage = createLocalDiskStorage(directory);
+      const writer = await storage.create('full.csv');
+      const writeAll = async () => {
+        for (let index = 0; index < 200; index += 1) await writer.write(Buffer.alloc(64 * 1024, 65));
+        await writer.commit();
+      };
+      await expect(writeAll()).rejects.toMatchObject({ code: 'ENOSPC' });
+      await writer.discard();
+      expect(readdirSync(directory)).toEqual([]);
+      expect(await storage.open('full.csv')).toBeNull();
+    },
+  );
 
   it('refuses keys that could leave the directory', async () => {
     const storage = createLocalDiskStorage(freshDirectory());

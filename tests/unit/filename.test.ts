@@ -26,16 +26,20 @@ describe('filename sanitiser', () => {
   });
 
   it('adds a UTC timestamp and the extension', () => {
-    expect(exportFilename('orders', 'csv', new Date(Date.UTC(2026, 10, 24, 8, 30, 5, 123)))).toBe('orders-2026-11-24T08-30-05Z.csv');
+    expect(exportFilename('orders', 'csv', new Date(Date.UTC(2026, 10, 24, 8, 30, 5, 123)))).toBe(
+      'orders-2026-11-24T08-30-05Z.csv',
+    );
   });
 
   it('sends non-ASCII names through filename* and an ASCII fallback without quotes', () => {
     const header = contentDisposition('café "quoted" 東京.csv');
-    expect(header).toBe(`attachment; filename="caf_ _quoted_ __.csv"; filename*=UTF-8''caf%C3%A9%20%22quoted%22%20%E6%9D%B1%E4%BA%AC.csv`);
+    expect(header).toBe(
+      `attachment; filename="caf_ _quoted_ __.csv"; filename*=UTF-8''caf%C3%A9%20%22quoted%22%20%E6%9D%B1%E4%BA%AC.csv`,
+    );
   });
 
   it('cannot be used to inject another header parameter', () => {
-    const header = contentDisposition(sanitizeFilenameStem('x"; filename="evil.exe') + '.csv');
+    const header = contentDisposition(`${sanitizeFilenameStem('x"; filename="evil.exe')}.csv`);
     // Exactly one quoted value, and the quotes the attacker sent are gone from it.
     expect(header.split('"')).toHaveLength(3);
     expect(header).toMatch(/^attachment; filename="[^"]*"; filename\*=UTF-8''[^"; ]+$/);

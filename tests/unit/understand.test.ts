@@ -38,10 +38,13 @@ describe('understanding a chat message (before the intent router)', () => {
     expect(action.kind === 'reply' && action.text).toContain('customers, events, order_items, orders, products');
   });
 
-  it.each(['hello', 'what can you do?', 'export this as csv', 'show; drop table orders', 'selection of orders'])('answers %j with what it can do', (text) => {
-    const action = understandMessage(text, tables);
-    expect(action.kind).toBe('reply');
-  });
+  it.each(['hello', 'what can you do?', 'export this as csv', 'show; drop table orders', 'selection of orders'])(
+    'answers %j with what it can do',
+    (text) => {
+      const action = understandMessage(text, tables);
+      expect(action.kind).toBe('reply');
+    },
+  );
 
   it('never builds SQL from text that is not a known table name', () => {
     const action = understandMessage('show orders; drop table orders', tables);

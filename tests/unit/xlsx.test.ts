@@ -39,11 +39,21 @@ const columns: QueryColumn[] = [
 
 describe('XLSX writer', () => {
   it('writes typed cells: numbers, exact-decimal text as numbers, ISO timestamps as dates, text as text', async () => {
-    const rows: CellValue[][] = [[1, '1234.50', '2026-01-02T03:04:05Z', '=SUM(A1)', 9007199254740993n], [2, null, 'not a date', 'Größe, "q"\nline', 5n]];
+    const rows: CellValue[][] = [
+      [1, '1234.50', '2026-01-02T03:04:05Z', '=SUM(A1)', 9007199254740993n],
+      [2, null, 'not a date', 'Größe, "q"\nline', 5n],
+    ];
     const workbook = await workbookOf(encodeXlsx(rowStream(columns, rows, 1), () => undefined));
     const sheet = workbook.worksheets[0]!;
     expect(sheet.name).toBe('Export');
-    expect(sheet.getRow(2).values).toEqual([undefined, 1, 1234.5, new Date('2026-01-02T03:04:05Z'), '=SUM(A1)', '9007199254740993']);
+    expect(sheet.getRow(2).values).toEqual([
+      undefined,
+      1,
+      1234.5,
+      new Date('2026-01-02T03:04:05Z'),
+      '=SUM(A1)',
+      '9007199254740993',
+    ]);
     expect(sheet.getRow(3).getCell(2).value).toBe(null);
     expect(sheet.getRow(3).getCell(4).value).toBe('Größe, "q"\nline');
     expect(sheet.getRow(3).getCell(5).value).toBe(5);
@@ -64,9 +74,27 @@ describe('XLSX writer', () => {
   });
 
   it('keeps hostile text exactly and marks the header bold, frozen and filtered', async () => {
-    const wide: QueryColumn[] = Array.from({ length: 30 }, (_, index) => ({ name: index === 0 ? 'a & <b> "c"' : `c${index}`, kind: index === 1 ? 'boolean' : 'text' }));
-    const texts = ['  leading', 'trailing  ', 'tab\there', 'bell\u0007 and vt\u000b', 'literal _x000D_ escape', '<tag attr="1"> & </tag>', '=1+1', 'Größe 東京 🚀', 'line\r\nbreak', ''];
-    const rows: CellValue[][] = texts.map((text, index) => Array.from({ length: 30 }, (_, column) => (column === 1 ? index % 2 === 0 : column === 29 ? '1850-01-01T00:00:00Z' : text)));
+    const wide: QueryColumn[] = Array.from({ length: 30 }, (_, index) => ({
+      name: index === 0 ? 'a & <b> "c"' : `c${index}`,
+      kind: index === 1 ? 'boolean' : 'text',
+    }));
+    const texts = [
+      '  leading',
+      'trailing  ',
+      'tab\there',
+      'bell\u0007 and vt\u000b',
+      'literal _x000D_ escape',
+      '<tag attr="1"> & </tag>',
+      '=1+1',
+      'Größe 東京 🚀',
+      'line\r\nbreak',
+      '',
+    ];
+    const rows: CellValue[][] = texts.map((text, index) =>
+      Array.from({ length: 30 }, (_, column) =>
+        column === 1 ? index % 2 === 0 : column === 29 ? '1850-01-01T00:00:00Z' : text,
+      ),
+    );
     const workbook = await workbookOf(encodeXlsx(rowStream(wide, rows, 3), () => undefined));
     const sheet = workbook.worksheets[0]!;
     expect(sheet.getRow(1).getCell(1).value).toBe('a & <b> "c"');
@@ -75,7 +103,8 @@ describe('XLSX writer', () => {
     expect(sheet.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
     expect(sheet.autoFilter).toBe('A1:AD1');
     // Excel decodes _xHHHH_ escapes (ECMA-376 ST_Xstring); exceljs's reader does not, so decode as Excel does.
-    const asExcelReads = (value: unknown) => String(value ?? '').replace(/_x([0-9A-F]{4})_/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    const asExcelReads = (value: unknown) =>
+      String(value ?? '').replace(/_x([0-9A-F]{4})_/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
     texts.forEach((text, index) => {
       // An empty string is an empty inline string; readers see it as empty.
       expect(asExcelReads(sheet.getRow(index + 2).getCell(3).value)).toBe(text);
@@ -86,11 +115,18 @@ describe('XLSX writer', () => {
   });
 
   it('gives the same bytes for the same rows, whatever the batch size', async () => {
-    const rows: CellValue[][] = Array.from({ length: 500 }, (_, index) => [index, `${index}.50`, '2026-01-02T03:04:05Z', `note ${index}`, BigInt(index)]);
+    const rows: CellValue[][] = Array.from({ length: 500 }, (_, index) => [
+      index,
+      `${index}.50`,
+      '2026-01-02T03:04:05Z',
+      `note ${index}`,
+      BigInt(index),
+    ]);
     // Small pieces (1,000 characters, a few rows each), so pieces and batches end in many places.
     const bytes = async (batchSize: number) => {
       const parts: Uint8Array[] = [];
-      for await (const chunk of encodeXlsx(rowStream(columns, rows, batchSize), () => undefined, undefined, 1_000)) parts.push(chunk);
+      for await (const chunk of encodeXlsx(rowStream(columns, rows, batchSize), () => undefined, undefined, 1_000))
+        parts.push(chunk);
       return Buffer.concat(parts);
     };
     const single = await bytes(1);
@@ -108,7 +144,13 @@ describe('XLSX writer', () => {
   });
 
   it('stops reading rows when the reader goes away', async () => {
-    const rows: CellValue[][] = Array.from({ length: 20_000 }, (_, index) => [index, '1.00', null, 'some text to fill the buffer '.repeat(4), 1n]);
+    const rows: CellValue[][] = Array.from({ length: 20_000 }, (_, index) => [
+      index,
+      '1.00',
+      null,
+      'some text to fill the buffer '.repeat(4),
+      1n,
+    ]);
     const source = rowStream(columns, rows, 100);
     const chunks = encodeXlsx(source, () => undefined);
     await chunks.next();

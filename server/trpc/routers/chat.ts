@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { chatActionInputSchema } from '@/lib/chat-action';
 import { sendMessageInputSchema } from '@/lib/chat-message';
-import { getChatMessages, listChats, performAction, previewRows, sendMessage, type ChatMessageView } from '../../chat/service';
+import {
+  getChatMessages,
+  listChats,
+  performAction,
+  previewRows,
+  sendMessage,
+  type ChatMessageView,
+} from '../../chat/service';
 import { getEnv } from '../../env';
 import { allowedTables } from '../../query/service';
 import { createTRPCRouter, protectedProcedure, toTrpcError } from '../init';
@@ -12,11 +19,18 @@ export type SendEvent = { type: 'text'; delta: string } | { type: 'done'; chatId
 
 export const chatRouter = createTRPCRouter({
   list: protectedProcedure.query(({ ctx }) => listChats(ctx.services, ctx.user)),
-  messages: protectedProcedure.input(chatIdSchema).query(({ ctx, input }) => getChatMessages(ctx.services, ctx.user, input.chatId)),
+  messages: protectedProcedure
+    .input(chatIdSchema)
+    .query(({ ctx, input }) => getChatMessages(ctx.services, ctx.user, input.chatId)),
   /** Up to 1,000 rows of one of the user's results, for "Show 1,000 rows". */
-  previewRows: protectedProcedure.input(z.object({ queryRunId: z.string().min(1).max(64) })).query(({ ctx, input }) => previewRows(ctx.services, ctx.user, input.queryRunId)),
+  previewRows: protectedProcedure
+    .input(z.object({ queryRunId: z.string().min(1).max(64) }))
+    .query(({ ctx, input }) => previewRows(ctx.services, ctx.user, input.queryRunId)),
   /** Streams the model's words as they come (OpenAI path), then the stored exchange. */
-  send: protectedProcedure.input(sendMessageInputSchema).mutation(async function* ({ ctx, input }): AsyncGenerator<SendEvent> {
+  send: protectedProcedure.input(sendMessageInputSchema).mutation(async function* ({
+    ctx,
+    input,
+  }): AsyncGenerator<SendEvent> {
     const pending: string[] = [];
     let wake: (() => void) | null = null;
     const answer = sendMessage(ctx.services, ctx.user, input, ctx.router, (delta) => {
@@ -24,10 +38,11 @@ export const chatRouter = createTRPCRouter({
       wake?.();
     });
     let settled = false;
-    void answer.then(
-      () => ((settled = true), wake?.()),
-      () => ((settled = true), wake?.()),
-    );
+    const settle = () => {
+      settled = true;
+      wake?.();
+    };
+    void answer.then(settle, settle);
     while (!settled || pending.length > 0) {
       if (pending.length > 0) {
         yield { type: 'text', delta: pending.splice(0).join('') };
@@ -39,7 +54,9 @@ export const chatRouter = createTRPCRouter({
     // Errors thrown while streaming pass no middleware: map them here, same as everywhere else.
     yield { type: 'done', ...(await answer.catch((error: unknown) => Promise.reject(toTrpcError(error)))) };
   }),
-  act: protectedProcedure.input(chatActionInputSchema).mutation(({ ctx, input }) => performAction(ctx.services, ctx.user, input, ctx.router)),
+  act: protectedProcedure
+    .input(chatActionInputSchema)
+    .mutation(({ ctx, input }) => performAction(ctx.services, ctx.user, input, ctx.router)),
   info: protectedProcedure.query(async ({ ctx }) => ({
     tables: await allowedTables(ctx.services.dataSource),
     // Without a key the assistant runs on the fallback parser: the UI shows an offline badge.

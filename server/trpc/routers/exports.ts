@@ -13,5 +13,7 @@ export const exportsRouter = createTRPCRouter({
       throw toTrpcError(error);
     }
   }),
-  cancel: protectedProcedure.input(exportIdSchema).mutation(async ({ ctx, input }) => ({ cancelled: await ctx.services.jobs.cancel(ctx.user.id, input.exportId) })),
+  cancel: protectedProcedure
+    .input(exportIdSchema)
+    .mutation(async ({ ctx, input }) => ({ cancelled: await ctx.services.jobs.cancel(ctx.user.id, input.exportId) })),
 });

@@ -6,20 +6,41 @@ import { exportHistory, finishedExports } from '../../history/service';
 import { createTRPCRouter, protectedProcedure } from '../init';
 
 export const historyRouter = createTRPCRouter({
-  list: protectedProcedure.input(historyFilterSchema).query(({ ctx, input }) => exportHistory(ctx.services, ctx.user, input)),
+  list: protectedProcedure
+    .input(historyFilterSchema)
+    .query(({ ctx, input }) => exportHistory(ctx.services, ctx.user, input)),
   /** Jobs that finished since the last ask, for the toasts (poll; `now` is the next `after`). */
-  finished: protectedProcedure.input(z.object({ after: z.date().nullable() })).query(({ ctx, input }) => finishedExports(ctx.services, ctx.user, input.after)),
+  finished: protectedProcedure
+    .input(z.object({ after: z.date().nullable() }))
+    .query(({ ctx, input }) => finishedExports(ctx.services, ctx.user, input.after)),
   /** The user's query runs, newest first: this chat's or all of them. */
-  queries: protectedProcedure.input(z.object({ chatId: z.string().min(1).max(64).nullable() })).query(({ ctx, input }) =>
-    ctx.services.db.queryRun.findMany({
-      where: { userId: ctx.user.id, ...(input.chatId ? { chatId: input.chatId } : {}) },
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      take: 200,
-      select: { id: true, title: true, sql: true, rowCount: true, position: true, createdAt: true, chat: { select: { id: true, title: true } } },
-    }),
-  ),
+  queries: protectedProcedure
+    .input(z.object({ chatId: z.string().min(1).max(64).nullable() }))
+    .query(({ ctx, input }) =>
+      ctx.services.db.queryRun.findMany({
+        where: { userId: ctx.user.id, ...(input.chatId ? { chatId: input.chatId } : {}) },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: 200,
+        select: {
+          id: true,
+          title: true,
+          sql: true,
+          rowCount: true,
+          position: true,
+          createdAt: true,
+          chat: { select: { id: true, title: true } },
+        },
+      }),
+    ),
   exportQueries: protectedProcedure
-    .input(z.object({ queryRunIds: z.array(z.string().min(1).max(64)).min(1, 'Select at least one query.').max(50), format: z.union([exportFormatSchema, z.literal('own')]) }))
+    .input(
+      z.object({
+        queryRunIds: z.array(z.string().min(1).max(64)).min(1, 'Select at least one query.').max(50),
+        format: z.union([exportFormatSchema, z.literal('own')]),
+      }),
+    )
     .mutation(({ ctx, input }) => exportQueryRuns(ctx.services, ctx.user, input.queryRunIds, input.format)),
-  exportAgain: protectedProcedure.input(z.object({ exportId: z.string().min(1).max(64) })).mutation(({ ctx, input }) => exportAgain(ctx.services, ctx.user, input.exportId)),
+  exportAgain: protectedProcedure
+    .input(z.object({ exportId: z.string().min(1).max(64) }))
+    .mutation(({ ctx, input }) => exportAgain(ctx.services, ctx.user, input.exportId)),
 });
