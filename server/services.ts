@@ -2,19 +2,11 @@ import { getAppDb, type AppDb } from './db/client';
 import { getEnv, isPostgresUrl } from './env';
 import { ensureDemoUser } from './auth/service';
 import { limitHeapGrowth } from './heap';
-import { createLocalDiskStorage, type ExportStorage } from './export/storage';
-import { createInProcessExportJobs, type ExportJobOptions, type ExportJobs } from './jobs/export-jobs';
-import type { DataSource } from './query/data-source';
+import { createLocalDiskStorage } from './export/storage';
+import type { AppServices } from './app-services';
+import { createInProcessExportJobs, type ExportJobOptions } from './jobs/export-jobs';
 import { getDataSource } from './query/sources';
 import { ensureDemoData } from './seed/seed';
-
-/** What services work with: the app database, the data source users query, export storage and jobs. */
-export interface AppServices {
-  db: AppDb;
-  dataSource: DataSource;
-  storage: ExportStorage;
-  jobs: ExportJobs;
-}
 
 export function jobOptionsFromEnv(): ExportJobOptions {
   const env = getEnv();
@@ -35,7 +27,7 @@ export type JobRunner = { kind: 'in-process' } | { kind: 'pg-boss'; connectionSt
  * only when it is used (it and its driver cost the embedded default memory for nothing).
  */
 export async function assembleServices(
-  parts: { db: AppDb; dataSource: DataSource; storage: ExportStorage },
+  parts: Omit<AppServices, 'jobs'>,
   jobOptions: ExportJobOptions,
   runner: JobRunner = { kind: 'in-process' },
 ): Promise<AppServices> {

@@ -16,11 +16,11 @@ import { previewCell, previewColumns } from '../export/cells';
 import { abortChatExports } from '../export/running';
 import { getEnv } from '../env';
 import { createExport, encoderOptionsFor, exportFingerprint, ownFormats } from '../export/service';
-import { routeWithParser, type Routed } from '../intent/router';
+import { parserRouter, type MessageRouter, type Routed } from '../intent/router';
 import { getPreferences, updatePreferences } from '../preferences/service';
 import { findSavedQuery, saveQueryRun } from '../saved-queries/service';
-import { allowedTables, runPreview } from '../query/service';
-import type { AppServices } from '../services';
+import { runPreview } from '../query/service';
+import type { AppServices } from '../app-services';
 
 export interface ChatMessageView {
   id: string;
@@ -35,22 +35,6 @@ interface Reply {
   payload: MessagePayload | null;
   queryRunId?: string | null;
 }
-
-/** Turns a message into an action: the seam where the OpenAI router plugs in. `onText` receives the
- * model's words as they stream, for the browser to show while the answer forms. */
-export type MessageRouter = (
-  app: AppServices,
-  user: SessionUser,
-  chat: Chat,
-  text: string,
-  onText?: (delta: string) => void,
-) => Promise<Routed>;
-
-export const parserRouter: MessageRouter = async (app, _user, _chat, text) => ({
-  action: routeWithParser(text, await allowedTables(app.dataSource)),
-  source: 'parser',
-  fallbackReason: null,
-});
 
 function toView(message: Message): ChatMessageView {
   let payload: MessagePayload | null = null;

@@ -1,4 +1,4 @@
-import type { CellValue, QueryColumn } from '../query/data-source';
+import type { CellValue, QueryColumn } from './values';
 import { cellText, isNumericKind } from './encoders';
 
 // One place that turns data source values into text, so CSV, JSON and the chat preview agree (the

@@ -4,7 +4,8 @@ import { userForAuthorizationHeader } from '../auth/api-tokens';
 import { sessionTokenFromCookieHeader, userForSessionToken, type SessionUser } from '../auth/service';
 import { InvalidRequestError, NotFoundError, RateLimitedError } from '../errors';
 import { log } from '../log';
-import { getAppServices, type AppServices } from '../services';
+import type { AppServices } from '../app-services';
+import { getAppServices } from '../services';
 import { createSqlExport, startExportDownload, startQueryRunDownload, type ExportDownload } from './service';
 
 function problem(status: number, message: string, headers: Record<string, string> = {}): Response {

@@ -1,5 +1,5 @@
 import type { stringify as csvStringify } from 'csv-stringify/sync';
-import type { CellValue, ColumnKind, QueryColumn } from '../query/data-source';
+import type { CellValue, ColumnKind, QueryColumn } from './values';
 
 /** Options that change a file's bytes. */
 export interface EncoderOptions {

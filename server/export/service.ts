@@ -9,7 +9,7 @@ import { getEnv } from '../env';
 import { InvalidRequestError, NotFoundError } from '../errors';
 import { trimStatement } from '../query/guard';
 import { asUserFacing, checkSql } from '../query/service';
-import type { AppServices } from '../services';
+import type { AppServices } from '../app-services';
 import { getPreferences } from '../preferences/service';
 import type { EncoderOptions } from './encoders';
 import { log } from '../log';

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { constants as zlibConstants, crc32, createDeflateRaw, type DeflateRaw } from 'node:zlib';
-import type { CellValue, QueryColumn, RowStream } from '../query/data-source';
+import type { CellValue, QueryColumn, RowBatches } from './values';
 import { cellText, isNumericKind } from './cells';
 
 // A streaming XLSX writer of our own: sheet XML a batch at a time, deflated and sent at once, so
@@ -316,7 +316,7 @@ class Utf8Piece {
  * so nothing accumulates. Leaving early (the reader went away) closes the cursor.
  */
 export async function* encodeXlsx(
-  rows: RowStream,
+  rows: RowBatches,
   onRows: (count: number) => void,
   maxRowsPerSheet = MAX_DATA_ROWS_PER_SHEET,
   pieceBytes = PIECE_BYTES,

@@ -2,7 +2,7 @@ import { exportDownloadPath, type ExportFormat } from '@/lib/export-request';
 import type { ExportStatus } from '@/lib/export-progress';
 import type { HistoryFilter } from '@/lib/history';
 import type { SessionUser } from '../auth/service';
-import type { AppServices } from '../services';
+import type { AppServices } from '../app-services';
 
 export interface HistoryEntry {
   exportId: string;

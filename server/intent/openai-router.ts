@@ -15,10 +15,10 @@ import {
   setDefaultFormatArgsSchema,
 } from '@/lib/intent';
 import type { SessionUser } from '../auth/service';
-import type { MessageRouter } from '../chat/service';
+import type { MessageRouter } from './router';
 import type { Chat } from '../db/client';
 import { allowedTables, tableSchemas } from '../query/service';
-import type { AppServices } from '../services';
+import type { AppServices } from '../app-services';
 import { parseIntent } from './parser';
 import { systemPrompt } from './prompts';
 import { routeWithParser, type RoutedAction } from './router';

@@ -1,5 +1,9 @@
 import type { Intent, QuerySpec } from '@/lib/intent';
-import { understandMessage } from '../chat/understand';
+import type { AppServices } from '../app-services';
+import type { SessionUser } from '../auth/service';
+import type { Chat } from '../db/client';
+import { allowedTables } from '../query/service';
+import { understandMessage } from './understand';
 import { parseIntent } from './parser';
 
 /** What the chat should do with a message, whichever path understood it. */
@@ -25,3 +29,19 @@ export function routeWithParser(text: string, tables: readonly string[]): Routed
   if (understood.kind === 'reply' || understood.kind === 'save') return understood;
   return { kind: 'query', query: { sql: understood.sql, title: understood.title ?? null } };
 }
+
+/** Turns a message into an action: the seam where the OpenAI router plugs in. `onText` receives the
+ * model's words as they stream, for the browser to show while the answer forms. */
+export type MessageRouter = (
+  app: AppServices,
+  user: SessionUser,
+  chat: Chat,
+  text: string,
+  onText?: (delta: string) => void,
+) => Promise<Routed>;
+
+export const parserRouter: MessageRouter = async (app, _user, _chat, text) => ({
+  action: routeWithParser(text, await allowedTables(app.dataSource)),
+  source: 'parser',
+  fallbackReason: null,
+});

@@ -1,4 +1,4 @@
-import { parserRouter, type MessageRouter } from '../chat/service';
+import { parserRouter, type MessageRouter } from './router';
 import { getEnv } from '../env';
 import { createOpenAIRouter } from './openai-router';
 

@@ -8,23 +8,9 @@ import type { StoredFileWriter } from '../export/storage';
 import { HISTORY_KEEP_PER_USER } from '@/lib/history';
 import { log } from '../log';
 import { asUserFacing } from '../query/service';
-import type { AppServices } from '../services';
+import type { AppServices, ExportJobs } from '../app-services';
 
 /** Export jobs: large exports written to export storage, with progress, cancel and expiry. */
-export interface ExportJobs {
-  /** An export was queued: start it when the limits allow. */
-  enqueue(exportId?: string): void;
-  /** Cancels one of the user's jobs; false when there was nothing to cancel. */
-  cancel(userId: string, exportId: string): Promise<boolean>;
-  /** Cancels the user's queued and running jobs of a chat; returns how many. */
-  cancelChat(userId: string, chatId: string): Promise<number>;
-  /** Progress events of one export in this process. */
-  subscribe(exportId: string, listener: (progress: ExportProgress) => void): () => void;
-  /** Removes expired files now (it also runs every minute). */
-  cleanup(now?: Date): Promise<number>;
-  close(): Promise<void>;
-}
-
 export interface ExportJobOptions {
   maxRunningPerUser: number;
   maxRunning: number;

@@ -1,13 +1,7 @@
 import PgBoss from 'pg-boss';
 import { log } from '../log';
-import type { AppServices } from '../services';
-import {
-  claimExport,
-  createExportJobCore,
-  STALE_HEARTBEAT_MS,
-  type ExportJobOptions,
-  type ExportJobs,
-} from './export-jobs';
+import type { AppServices, ExportJobs } from '../app-services';
+import { claimExport, createExportJobCore, STALE_HEARTBEAT_MS, type ExportJobOptions } from './export-jobs';
 
 // On PostgreSQL, export jobs go through pg-boss: any web instance queues them, and any process that
 // works the queue (the web instances by default, `npm run worker` processes in a scale-out setup)

@@ -1,7 +1,7 @@
 import type { ExportProgress } from '@/lib/export-progress';
 import { isTerminal } from '@/lib/export-progress';
 import { NotFoundError } from '../errors';
-import type { AppServices } from '../services';
+import type { AppServices } from '../app-services';
 import { progressOf } from './export-jobs';
 
 export async function currentProgress(app: AppServices, userId: string, exportId: string): Promise<ExportProgress> {

@@ -1,26 +1,9 @@
 import type { EncodableFormat, EncoderOptions, ExportMetadata } from '../export/encoding';
 import type { GuardedSql, SqlDialect } from './guard';
 import { AskportError } from '../errors';
+import type { CellValue, ColumnKind, QueryColumn, RowBatches } from '../export/values';
 
-/** What a column holds, as far as the data source says; writers use it to keep numbers exact. */
-export type ColumnKind =
-  | 'integer'
-  | 'decimal'
-  | 'float'
-  | 'boolean'
-  | 'timestamp'
-  | 'date'
-  | 'text'
-  | 'binary'
-  | 'unknown';
-
-export interface QueryColumn {
-  name: string;
-  kind: ColumnKind;
-}
-
-/** A cell as it leaves a data source: bigint for integers beyond 2^53, strings for exact decimals. */
-export type CellValue = string | number | bigint | boolean | Date | Uint8Array | null;
+export type { CellValue, ColumnKind, QueryColumn } from '../export/values';
 
 export interface QueryPreview {
   columns: QueryColumn[];
@@ -35,11 +18,8 @@ export interface QueryPreview {
   bytesLimited: boolean;
 }
 
-export interface RowStream extends AsyncIterable<CellValue[][]> {
-  columns: QueryColumn[];
-  /** Stops the cursor and releases the connection; safe to call more than once. */
-  close(): Promise<void>;
-}
+/** A query's rows as a data source streams them (a cursor, a query process). */
+export type RowStream = RowBatches;
 
 /** Part of a file as the data source encoded it: the bytes and how many rows they hold. */
 export interface EncodedBatch {

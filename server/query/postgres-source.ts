@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import Cursor from 'pg-cursor';
-import { POSTGRES_COPY_CSV_TYPES, postgresCopyCsvQuery } from '../export/csv-sql';
+import { POSTGRES_COPY_CSV_TYPES, postgresCopyCsvQuery } from './postgres-copy-csv';
 import { crlfRecords } from './crlf-records';
 import { log } from '../log';
 import { createCsvEncoder } from '../export/encoders';
@@ -395,7 +395,7 @@ export function createPostgresDataSource(
         await finish(client, true);
         throw toExecutionError(error, timeoutMs);
       }
-      // One-column files and types SQL cannot render exactly go through the cursor (see csv-sql.ts).
+      // One-column files and types SQL cannot render exactly go through the cursor (see postgres-copy-csv.ts).
       if (fields.length < 2 || !fields.every((field) => POSTGRES_COPY_CSV_TYPES.has(field.dataTypeID))) {
         await finish(client, false);
         return null;

@@ -3,10 +3,11 @@ import superjson from 'superjson';
 import { ZodError, z } from 'zod';
 import { sessionTokenFromCookieHeader, userForSessionToken, type SessionUser } from '../auth/service';
 import { InvalidRequestError, NotFoundError, RateLimitedError, UnauthenticatedError, UserFacingError } from '../errors';
-import type { MessageRouter } from '../chat/service';
+import type { MessageRouter } from '../intent/router';
 import { getMessageRouter } from '../intent/select-router';
 import { log } from '../log';
-import { getAppServices, type AppServices } from '../services';
+import type { AppServices } from '../app-services';
+import { getAppServices } from '../services';
 
 export interface TrpcContext {
   services: AppServices;
@@ -16,14 +17,14 @@ export interface TrpcContext {
   resHeaders: Headers;
   secureCookies: boolean;
   /** How chat messages are understood: the OpenAI router when configured, else the parser. */
-  router: MessageRouter;
+  messageRouter: MessageRouter;
 }
 
 export async function createTrpcContext(options: {
   req: Request;
   resHeaders: Headers;
   services?: AppServices;
-  router?: MessageRouter;
+  messageRouter?: MessageRouter;
 }): Promise<TrpcContext> {
   const services = options.services ?? (await getAppServices());
   const sessionToken = sessionTokenFromCookieHeader(options.req.headers.get('cookie'));
@@ -34,7 +35,7 @@ export async function createTrpcContext(options: {
     sessionToken,
     resHeaders: options.resHeaders,
     secureCookies: (forwardedProto ?? new URL(options.req.url).protocol.replace(':', '')) === 'https',
-    router: options.router ?? getMessageRouter(),
+    messageRouter: options.messageRouter ?? getMessageRouter(),
   };
 }
 

@@ -1,5 +1,5 @@
 import { SESSION_COOKIE } from '@/server/auth/service';
-import { parserRouter, type MessageRouter } from '@/server/chat/service';
+import { parserRouter, type MessageRouter } from '@/server/intent/router';
 import { handleExportDownload } from '@/server/export/download-route';
 import type { TestApp } from './databases';
 import { callerFor, send } from './trpc';

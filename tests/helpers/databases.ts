@@ -7,7 +7,8 @@ import { openDataSource } from '@/server/query/sources';
 import { seedDemoData } from '@/server/seed/seed';
 import { createLocalDiskStorage } from '@/server/export/storage';
 import type { ExportJobOptions } from '@/server/jobs/export-jobs';
-import { assembleServices, type AppServices } from '@/server/services';
+import type { AppServices } from '@/server/app-services';
+import { assembleServices } from '@/server/services';
 
 /** The PostgreSQL server every machine of this project runs (CI starts it); override to point elsewhere. */
 export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';

@@ -136,7 +136,7 @@ export const toolCall = (name: string, args: object) => ({ toolCall: { name, arg
  */
 export async function standInModelAnswer(request: RecordedRequest): Promise<ScriptedAnswer> {
   const { parseIntent } = await import('@/server/intent/parser');
-  const { understandMessage } = await import('@/server/chat/understand');
+  const { understandMessage } = await import('@/server/intent/understand');
   const text = [...request.messages].reverse().find((message) => message.role === 'user')?.content ?? '';
   const tables = [...(request.messages[0]?.content ?? '').matchAll(/^- (\w+)\(/gm)].map((match) => match[1]!);
   const intent = parseIntent(text);

@@ -1,5 +1,5 @@
 import { SESSION_COOKIE } from '@/server/auth/service';
-import { parserRouter, type MessageRouter } from '@/server/chat/service';
+import { parserRouter, type MessageRouter } from '@/server/intent/router';
 import { createTrpcContext } from '@/server/trpc/init';
 import { createCaller } from '@/server/trpc/root';
 import type { SendEvent } from '@/server/trpc/routers/chat';
@@ -14,7 +14,9 @@ export async function callerFor(app: TestApp, token?: string, router: MessageRou
   const req = new Request('http://localhost:3000/api/trpc', {
     headers: token ? { cookie: `${SESSION_COOKIE}=${token}` } : {},
   });
-  const caller = createCaller(await createTrpcContext({ req, resHeaders, services: app.services, router }));
+  const caller = createCaller(
+    await createTrpcContext({ req, resHeaders, services: app.services, messageRouter: router }),
+  );
   return { caller, resHeaders };
 }
 

@@ -1,6 +1,6 @@
 import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MessageRouter } from '@/server/chat/service';
+import type { MessageRouter } from '@/server/intent/router';
 import { createOpenAIRouter, HISTORY_MESSAGES, TOOLS } from '@/server/intent/openai-router';
 import { OFFLINE_NOTICE, offlineRouter } from '@/server/intent/select-router';
 import { chatSession } from '../helpers/chat';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { understandMessage } from '@/server/chat/understand';
+import { understandMessage } from '@/server/intent/understand';
 
 const tables = ['customers', 'events', 'order_items', 'orders', 'products'];
 

@@ -33,7 +33,7 @@ export const chatRouter = createTRPCRouter({
   }): AsyncGenerator<SendEvent> {
     const pending: string[] = [];
     let wake: (() => void) | null = null;
-    const answer = sendMessage(ctx.services, ctx.user, input, ctx.router, (delta) => {
+    const answer = sendMessage(ctx.services, ctx.user, input, ctx.messageRouter, (delta) => {
       pending.push(delta);
       wake?.();
     });
@@ -56,7 +56,7 @@ export const chatRouter = createTRPCRouter({
   }),
   act: protectedProcedure
     .input(chatActionInputSchema)
-    .mutation(({ ctx, input }) => performAction(ctx.services, ctx.user, input, ctx.router)),
+    .mutation(({ ctx, input }) => performAction(ctx.services, ctx.user, input, ctx.messageRouter)),
   info: protectedProcedure.query(async ({ ctx }) => ({
     tables: await allowedTables(ctx.services.dataSource),
     // Without a key the assistant runs on the fallback parser: the UI shows an offline badge.
