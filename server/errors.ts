@@ -68,3 +68,45 @@ export class RateLimitedError extends UserFacingError {
     super(message);
   }
 }
+
+/** The codes errors reach people with; tRPC's names, each with its HTTP status. */
+export const ERROR_STATUS = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  TOO_MANY_REQUESTS: 429,
+  INTERNAL_SERVER_ERROR: 500,
+} as const;
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface DescribedError {
+  code: ErrorCode;
+  status: (typeof ERROR_STATUS)[ErrorCode];
+  /** The sentence for the person: the error's own for domain errors, `internalMessage` otherwise. */
+  message: string;
+  retryAfterSeconds?: number;
+  /** Not one of ours: log it, never show it. */
+  internal: boolean;
+}
+
+const INTERNAL_MESSAGE = 'Something went wrong on our side. Please try again.';
+
+/**
+ * The one error table: a domain error → code → HTTP status → sentence. tRPC procedures and route
+ * handlers both answer through it, so the same error is the same answer everywhere.
+ */
+export function describeError(error: unknown, internalMessage = INTERNAL_MESSAGE): DescribedError {
+  const described = (code: ErrorCode, message: string, extra: Partial<DescribedError> = {}): DescribedError => ({
+    code,
+    status: ERROR_STATUS[code],
+    message,
+    internal: false,
+    ...extra,
+  });
+  if (error instanceof NotFoundError) return described('NOT_FOUND', error.message);
+  if (error instanceof UnauthenticatedError) return described('UNAUTHORIZED', error.message);
+  if (error instanceof RateLimitedError)
+    return described('TOO_MANY_REQUESTS', error.message, { retryAfterSeconds: error.retryAfterSeconds });
+  if (error instanceof UserFacingError) return described('BAD_REQUEST', error.message);
+  return described('INTERNAL_SERVER_ERROR', internalMessage, { internal: true });
+}

@@ -24,6 +24,7 @@ export async function userForAuthorizationHeader(db: AppDb, header: string | nul
   if (!token?.startsWith(PREFIX) || token.length > 100) return null;
   const found = await db.apiToken.findUnique({ where: { tokenHash: hashToken(token) }, include: { user: true } });
   if (!found) return null;
+  // Ignored: last-used is informational; the request goes on.
   await db.apiToken.update({ where: { id: found.id }, data: { lastUsedAt: new Date() } }).catch(() => undefined);
   return { id: found.user.id, email: found.user.email, name: found.user.name };
 }

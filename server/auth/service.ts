@@ -60,6 +60,7 @@ export async function userForSessionToken(db: AppDb, token: string | undefined |
   const session = await db.session.findUnique({ where: { tokenHash: hashToken(token) }, include: { user: true } });
   if (!session) return null;
   if (session.expiresAt.getTime() <= Date.now()) {
+    // Ignored: the session is expired either way; a row left behind is refused the same next time.
     await db.session.delete({ where: { id: session.id } }).catch(() => undefined);
     return null;
   }

@@ -99,6 +99,16 @@ async function saveExchange(
   return { chatId: chat.id, messages: [toView(userMessage), toView(assistantMessage)] };
 }
 
+/** The reply `work` makes; a refusal meant for the person (a UserFacingError) becomes the reply instead. */
+async function replyOrRefusal(work: () => Promise<Reply>): Promise<Reply> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof UserFacingError)) throw error;
+    return { content: error.message, payload: { kind: 'error' } };
+  }
+}
+
 /** Stores the user's message, answers it, stores the answer. Refusals become the answer's text. */
 export async function sendMessage(
   app: AppServices,
@@ -111,13 +121,7 @@ export async function sendMessage(
     ? await requireChat(app, user, input.chatId)
     : await app.db.chat.create({ data: { userId: user.id, title: chatTitle(input.text) } });
   const routed = await router(app, user, chat, input.text, onText);
-  let reply: Reply;
-  try {
-    reply = await answer(app, user, chat, routed);
-  } catch (error) {
-    if (!(error instanceof UserFacingError)) throw error;
-    reply = { content: error.message, payload: { kind: 'error' } };
-  }
+  let reply = await replyOrRefusal(() => answer(app, user, chat, routed));
   if (routed.fallbackReason) reply = { ...reply, content: `${routed.fallbackReason} ${reply.content}` };
   return saveExchange(app, chat, input.text, reply);
 }
@@ -132,25 +136,18 @@ export async function performAction(
   const chat = await requireChat(app, user, request.chatId);
   const action: ChatAction = request.action;
   if (action.kind === 'send') return sendMessage(app, user, { chatId: chat.id, text: action.text }, router);
-  let reply: Reply;
-  try {
-    if (action.kind === 'set_default_format') {
-      reply = await setDefaultFormat(app, user, action.format);
-    } else {
-      const ids = [...new Set(action.queryRunIds)];
-      const runs = await app.db.queryRun.findMany({ where: { id: { in: ids }, userId: user.id } });
-      // All of them the user's, or none: one foreign id refuses the whole request.
-      if (runs.length !== ids.length)
-        throw new NotFoundError(ids.length === 1 ? 'That query result' : 'One of those query results');
-      const ordered = ids.map((id) => runs.find((run) => run.id === id)!);
-      if (action.rememberFormat) await saveDefaultFormat(app, user, action.format);
-      const memberFormats = action.eachOwnFormat ? await ownFormats(app, user.id, ids) : undefined;
-      reply = await startExport(app, user, chat, ordered, action.format, action.archive, false, memberFormats);
-    }
-  } catch (error) {
-    if (!(error instanceof UserFacingError)) throw error;
-    reply = { content: error.message, payload: { kind: 'error' } };
-  }
+  const reply = await replyOrRefusal(async () => {
+    if (action.kind === 'set_default_format') return setDefaultFormat(app, user, action.format);
+    const ids = [...new Set(action.queryRunIds)];
+    const runs = await app.db.queryRun.findMany({ where: { id: { in: ids }, userId: user.id } });
+    // All of them the user's, or none: one foreign id refuses the whole request.
+    if (runs.length !== ids.length)
+      throw new NotFoundError(ids.length === 1 ? 'That query result' : 'One of those query results');
+    const ordered = ids.map((id) => runs.find((run) => run.id === id)!);
+    if (action.rememberFormat) await saveDefaultFormat(app, user, action.format);
+    const memberFormats = action.eachOwnFormat ? await ownFormats(app, user.id, ids) : undefined;
+    return startExport(app, user, chat, ordered, action.format, action.archive, false, memberFormats);
+  });
   return saveExchange(app, chat, request.label, reply);
 }
 
@@ -195,11 +192,10 @@ export async function runAndExportSavedQuery(
 ): Promise<{ chatId: string; messages: ChatMessageView[] }> {
   const saved = await findSavedQuery(app.db, user, savedQueryId);
   const chat = await app.db.chat.create({ data: { userId: user.id, title: saved.name } });
-  let result: Reply;
   let exported: Reply | null = null;
-  try {
-    result = await runQuery(app, user, chat, { sql: saved.sql, title: saved.name });
-    const run = await app.db.queryRun.findUniqueOrThrow({ where: { id: result.queryRunId! } });
+  const result = await replyOrRefusal(async () => {
+    const ran = await runQuery(app, user, chat, { sql: saved.sql, title: saved.name });
+    const run = await app.db.queryRun.findUniqueOrThrow({ where: { id: ran.queryRunId! } });
     const { defaultFormat } = await getPreferences(app.db, user.id);
     exported = defaultFormat
       ? await startExport(app, user, chat, [run], defaultFormat, false, true)
@@ -218,10 +214,8 @@ export async function runAndExportSavedQuery(
             },
           })),
         ]);
-  } catch (error) {
-    if (!(error instanceof UserFacingError)) throw error;
-    result = { content: error.message, payload: { kind: 'error' } };
-  }
+    return ran;
+  });
   const userMessage = await app.db.message.create({
     data: { chatId: chat.id, role: 'user', content: `Run & Export: ${saved.name}` },
   });

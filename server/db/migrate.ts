@@ -84,6 +84,7 @@ async function migratePostgres(url: string): Promise<string[]> {
     }
     return applied;
   } finally {
+    // Ignored: the lock ends with the connection anyway.
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
     await client.end();
   }

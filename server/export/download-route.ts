@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { exportFormatSchema } from '@/lib/export-request';
 import { userForAuthorizationHeader } from '../auth/api-tokens';
 import { sessionTokenFromCookieHeader, userForSessionToken, type SessionUser } from '../auth/service';
-import { InvalidRequestError, NotFoundError, RateLimitedError } from '../errors';
+import { describeError } from '../errors';
 import { log } from '../log';
 import type { AppServices } from '../app-services';
 import { getAppServices } from '../services';
@@ -19,7 +19,7 @@ const bySessionCookie: Authenticate = (app, request) =>
 const byBearerToken: Authenticate = (app, request) =>
   userForAuthorizationHeader(app.db, request.headers.get('authorization'));
 
-/** Authentication, then the download; service errors become 400/404/429 with a sentence, never a stack. */
+/** Authentication, then the download; errors answer through the error table (errors.ts) with a sentence, never a stack. */
 async function serveDownload(
   request: Request,
   services: AppServices | undefined,
@@ -40,12 +40,11 @@ async function serveDownload(
     if (download instanceof Response) return download;
     return new Response(download.body, { status: 200, headers: download.headers });
   } catch (error) {
-    if (error instanceof NotFoundError) return problem(404, error.message);
-    if (error instanceof RateLimitedError)
-      return problem(429, error.message, { 'Retry-After': String(error.retryAfterSeconds) });
-    if (error instanceof InvalidRequestError) return problem(400, error.message);
-    log.error({ err: error }, 'download failed');
-    return problem(500, 'The export could not start. Please try again.');
+    const described = describeError(error, 'The export could not start. Please try again.');
+    if (described.internal) log.error({ err: error }, 'download failed');
+    const retryAfter: Record<string, string> =
+      described.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(described.retryAfterSeconds) };
+    return problem(described.status, described.message, retryAfter);
   }
 }
 

@@ -295,6 +295,7 @@ export async function startExportDownload(
     const fields = { status, rows: rowCount, bytes, durationMs: Date.now() - startedAt.getTime() };
     if (status === 'failed') streamLog.error({ ...fields, error }, 'export failed');
     else streamLog.info(fields, 'export finished');
+    // Ignored: the export's outcome is decided already; its cursor ends with its process or connection.
     await opened?.close().catch(() => undefined);
     await app.db.export
       .update({
@@ -308,7 +309,8 @@ export async function startExportDownload(
           error: error ?? null,
         },
       })
-      .catch(() => undefined);
+      // The download itself is unaffected; a record that cannot be written keeps its last state, so log why.
+      .catch((failure: unknown) => streamLog.error({ err: failure, status }, 'could not record the export outcome'));
   };
 
   // The first piece is read before the response is made: a query that fails before its first row
@@ -339,6 +341,7 @@ export async function startExportDownload(
           bytes += next.value.byteLength;
           controller.enqueue(next.value);
         } catch (error) {
+          // Ignored: the error below is the outcome; closing only releases the cursor.
           await chunks.return(undefined).catch(() => undefined);
           if (abort.signal.aborted) {
             await finish('cancelled');
@@ -353,6 +356,7 @@ export async function startExportDownload(
       async cancel() {
         // The client went away: stop the cursor and record why the file is incomplete.
         abort.abort();
+        // Ignored: the export is cancelled either way.
         await chunks.return(undefined).catch(() => undefined);
         await finish('cancelled');
       },

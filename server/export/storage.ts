@@ -83,6 +83,7 @@ export function createLocalDiskStorage(directory: string): ExportStorage {
         },
         async discard() {
           out.destroy();
+          // Ignored: the file is being thrown away; its error would change nothing.
           await finished(out).catch(() => undefined);
           await rm(partial, { force: true });
         },

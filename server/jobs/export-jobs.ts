@@ -132,6 +132,7 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
         .then((state) => {
           if (state.cancelRequestedAt) abort.abort();
         })
+        // Ignored: a missed check is made again at the next tick.
         .catch(() => undefined);
     }, options.progressIntervalMs);
     ticker.unref();
@@ -154,6 +155,7 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
       writer = null;
       outcome = { status: 'succeeded', error: null };
     } catch (error) {
+      // Ignored: the failure is recorded below; a partial file left behind is removed by cleanup.
       await writer?.discard().catch(() => undefined);
       const cancelled = abort.signal.aborted || record.cancelRequestedAt !== null;
       const userFacing = asUserFacing(error);
@@ -166,6 +168,7 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
       if (!cancelled) jobLog.error({ err: error, rowsWritten: rows }, 'export failed');
     } finally {
       clearInterval(ticker);
+      // Ignored: the cursor's own failure is already the outcome; its process or connection is ended either way.
       await opened?.close().catch(() => undefined);
       running.delete(exportId);
     }
@@ -215,6 +218,7 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
       if (shuttingDown) throw error;
       log.error({ err: error, exportId }, 'export job crashed');
     });
+    // Ignored: only to wait for the end; the failure is logged above.
     const settled = task.catch(() => undefined);
     active.add(settled);
     void settled.finally(() => active.delete(settled));
@@ -226,6 +230,7 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
       where: { status: 'succeeded', delivery: 'file', expiresAt: { lte: now } },
     });
     for (const record of expired) {
+      // Ignored: a file that cannot be removed now is tried again at the next cleanup (the record keeps its path).
       if (record.filePath) await app.storage.remove(record.filePath).catch(() => undefined);
       const updated = await app.db.export.update({
         where: { id: record.id },
@@ -251,6 +256,7 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
         skip: HISTORY_KEEP_PER_USER,
         select: { id: true, filePath: true },
       });
+      // Ignored: as above: removed at a later cleanup.
       for (const record of old) if (record.filePath) await app.storage.remove(record.filePath).catch(() => undefined);
       await app.db.export.deleteMany({ where: { id: { in: old.map((record) => record.id) } } });
     }
@@ -385,6 +391,7 @@ export function createInProcessExportJobs(app: AppServices, options: ExportJobOp
     });
     await pump();
   })().catch((error: unknown) => log.error({ err: error }, 'export recovery failed'));
+  // Ignored: cleanup runs again in a minute.
   const cleaner = setInterval(() => void core.cleanup().catch(() => undefined), options.cleanupIntervalMs);
   cleaner.unref();
 

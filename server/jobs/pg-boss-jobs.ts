@@ -62,6 +62,7 @@ export function createPgBossExportJobs(
 
   const ready = (async () => {
     await boss.start();
+    // Ignored: the queue exists already when another process created it first.
     await boss.createQueue(EXPORT_QUEUE, { name: EXPORT_QUEUE, ...RETRY }).catch(() => undefined);
     if (!config.work) return;
     await boss.work<{ exportId: string }>(
@@ -74,6 +75,7 @@ export function createPgBossExportJobs(
         await core.start(job.data.exportId, claimed.userId, claimed.chatId);
       },
     );
+    // Ignored: cleanup runs again in a minute.
     cleaner = setInterval(() => void core.cleanup().catch(() => undefined), options.cleanupIntervalMs);
     cleaner.unref();
     // A process killed outright (kill -9, a lost machine) leaves its exports "running" with a heartbeat
@@ -101,8 +103,10 @@ export function createPgBossExportJobs(
     async close() {
       if (cleaner) clearInterval(cleaner);
       if (sweeper) clearInterval(sweeper);
+      // Ignored: a start that failed has nothing to stop; its error was reported where it happened.
       await ready.catch(() => undefined);
       await core.stop();
+      // Ignored: stopping is best effort on shutdown; jobs left running are retried by pg-boss.
       await boss.stop({ graceful: true, wait: true, timeout: 5_000 }).catch(() => undefined);
     },
   };

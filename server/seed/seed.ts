@@ -94,6 +94,7 @@ async function seedPostgres(url: string, sizes: DemoSizes): Promise<void> {
     }
     await client.query('COMMIT');
   } catch (error) {
+    // Ignored: the seeding error below is what matters; a failed ROLLBACK ends with the connection.
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {

@@ -2,7 +2,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import { ZodError, z } from 'zod';
 import { sessionTokenFromCookieHeader, userForSessionToken, type SessionUser } from '../auth/service';
-import { InvalidRequestError, NotFoundError, RateLimitedError, UnauthenticatedError, UserFacingError } from '../errors';
+import { describeError } from '../errors';
 import type { MessageRouter } from '../intent/router';
 import { getMessageRouter } from '../intent/select-router';
 import { log } from '../log';
@@ -50,7 +50,7 @@ const t = initTRPC.context<TrpcContext>().create({
       message: firstIssue
         ? firstIssue.message
         : error.code === 'INTERNAL_SERVER_ERROR'
-          ? 'Something went wrong on our side. Please try again.'
+          ? describeError(null).message
           : shape.message,
       data: {
         code: shape.data.code,
@@ -64,13 +64,10 @@ const t = initTRPC.context<TrpcContext>().create({
 /** A service error as the tRPC error the client should see; anything unexpected stays internal. */
 export function toTrpcError(error: unknown): TRPCError {
   const cause = error instanceof TRPCError ? (error.cause ?? error) : error;
-  if (cause instanceof NotFoundError) return new TRPCError({ code: 'NOT_FOUND', message: cause.message, cause });
-  if (cause instanceof UnauthenticatedError)
-    return new TRPCError({ code: 'UNAUTHORIZED', message: cause.message, cause });
-  if (cause instanceof RateLimitedError)
-    return new TRPCError({ code: 'TOO_MANY_REQUESTS', message: cause.message, cause });
-  if (cause instanceof InvalidRequestError || cause instanceof UserFacingError)
-    return new TRPCError({ code: 'BAD_REQUEST', message: cause.message, cause });
+  const described = describeError(cause);
+  if (!described.internal)
+    return new TRPCError({ code: described.code, message: described.message, cause: cause as Error });
+  // tRPC's own errors (bad input, UNAUTHORIZED from the middleware) pass as they are.
   if (error instanceof TRPCError) return error;
   log.error({ err: error }, 'internal error in a tRPC procedure');
   return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: error instanceof Error ? error : undefined });

@@ -53,3 +53,36 @@ describe('error classes across module copies', () => {
     );
   });
 });
+
+describe('the error table', () => {
+  it('gives every domain error one code, HTTP status and sentence, over tRPC and HTTP alike', async () => {
+    const {
+      describeError,
+      NotFoundError,
+      InvalidRequestError,
+      UserFacingError,
+      RateLimitedError,
+      UnauthenticatedError,
+    } = await import('@/server/errors');
+    const { toTrpcError } = await import('@/server/trpc/init');
+    const cases = [
+      [new NotFoundError('That export'), 'NOT_FOUND', 404, 'That export was not found.'],
+      [new InvalidRequestError('Bad SQL.'), 'BAD_REQUEST', 400, 'Bad SQL.'],
+      // A plain user-facing error was 400 over tRPC but 500 over HTTP before the table.
+      [new UserFacingError('Something you can fix.'), 'BAD_REQUEST', 400, 'Something you can fix.'],
+      [new RateLimitedError(30, 'Slow down.'), 'TOO_MANY_REQUESTS', 429, 'Slow down.'],
+      [new UnauthenticatedError(), 'UNAUTHORIZED', 401, 'Please sign in.'],
+      [
+        new Error('socket hang up at 10.0.0.3'),
+        'INTERNAL_SERVER_ERROR',
+        500,
+        'Something went wrong on our side. Please try again.',
+      ],
+    ] as const;
+    for (const [error, code, status, message] of cases) {
+      expect(describeError(error)).toMatchObject({ code, status, message });
+      expect(toTrpcError(error).code).toBe(code);
+    }
+    expect(describeError(new RateLimitedError(30, 'Slow down.')).retryAfterSeconds).toBe(30);
+  });
+});
