@@ -2,12 +2,12 @@
 
 import { useQuery } from '@tanstack/react-query';
 import type { ChatAction } from '@/lib/chat-action';
-import { EXPORT_FORMATS, downloadPath, type ExportFormat } from '@/lib/export-formats';
+import { EXPORT_FORMAT_NAMES, EXPORT_FORMATS, downloadPath, type ExportFormat } from '@/lib/export-formats';
 import { useTRPC } from './trpc';
 import { ChipGroup } from './chip-group';
 
 // Suggested exports are data: one entry per format, rendered the same way everywhere.
-const SUGGESTED_FORMATS: ExportFormat[] = ['csv', 'json', 'xlsx'];
+const SUGGESTED_FORMATS: readonly ExportFormat[] = EXPORT_FORMAT_NAMES;
 
 interface ExportChipsProps {
   queryRunId: string;

@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useState } from 'react';
-import { EXPORT_FORMATS, type ExportFormat } from '@/lib/export-formats';
+import { EXPORT_FORMAT_NAMES, EXPORT_FORMATS, type ExportFormat } from '@/lib/export-formats';
 import { formatBytes } from '@/lib/export-progress';
 import type { HistoryFilter } from '@/lib/history';
 import { startDownload } from './download';
@@ -20,7 +20,7 @@ const STATUS_LABELS: Record<(typeof STATUSES)[number], string> = {
   running: 'Running',
   queued: 'Queued',
 };
-const FORMATS = ['csv', 'json', 'xlsx'] as const;
+const FORMATS = EXPORT_FORMAT_NAMES;
 
 function FormatOptions() {
   return FORMATS.map((format) => (

@@ -2,14 +2,14 @@
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { EXPORT_FORMATS, type ExportFormat } from '@/lib/export-formats';
+import { EXPORT_FORMAT_NAMES, EXPORT_FORMATS, type ExportFormat } from '@/lib/export-formats';
 import type { Preferences } from '@/lib/preferences';
 import { useTRPC } from './trpc';
 import styles from './settings-dialog.module.css';
 
 const FORMAT_CHOICES: Array<{ value: ExportFormat | null; label: string }> = [
   { value: null, label: 'Ask each time' },
-  ...(['csv', 'json', 'xlsx'] as const).map((format) => ({
+  ...EXPORT_FORMAT_NAMES.map((format) => ({
     value: format,
     label: `${EXPORT_FORMATS[format].label} — ${EXPORT_FORMATS[format].useFor}`,
   })),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { idSchema } from './ids';
 import { exportFormatSchema } from './export-request';
 
 /**
@@ -8,7 +9,7 @@ import { exportFormatSchema } from './export-request';
 export const chatActionSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('export'),
-    queryRunIds: z.array(z.string().min(1).max(64)).min(1).max(50),
+    queryRunIds: z.array(idSchema).min(1).max(50),
     format: exportFormatSchema,
     /** Several runs become one ZIP. */
     archive: z.boolean(),
@@ -21,10 +22,9 @@ export const chatActionSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('send'), text: z.string().min(1).max(200) }),
 ]);
 export type ChatAction = z.infer<typeof chatActionSchema>;
-export type ChatActionInput = z.input<typeof chatActionSchema>;
 
 export const chatActionInputSchema = z.object({
-  chatId: z.string().min(1).max(64),
+  chatId: idSchema,
   /** What the chip said, shown in the thread as the user's turn. */
   label: z.string().min(1).max(200),
   action: chatActionSchema,

@@ -1,13 +1,13 @@
 import { z } from 'zod';
+import { idSchema } from './ids';
 import { chatOptionSchema } from './chat-action';
 import { exportFormatSchema } from './export-request';
 import { MAX_MESSAGE_LENGTH } from './limits';
 
 /** A preview cell as the browser receives it: big integers and exact decimals arrive as text. */
-export const previewCellSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-export type PreviewCell = z.infer<typeof previewCellSchema>;
+const previewCellSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
-export const previewColumnSchema = z.object({ name: z.string(), numeric: z.boolean() });
+const previewColumnSchema = z.object({ name: z.string(), numeric: z.boolean() });
 
 export const queryResultPayloadSchema = z.object({
   kind: z.literal('result'),
@@ -20,7 +20,7 @@ export const queryResultPayloadSchema = z.object({
   totalRows: z.number().int().nonnegative(),
 });
 
-export const errorPayloadSchema = z.object({ kind: z.literal('error') });
+const errorPayloadSchema = z.object({ kind: z.literal('error') });
 
 /** An export the assistant started: the browser downloads it as soon as the message arrives. */
 export const exportPayloadSchema = z.object({
@@ -51,17 +51,15 @@ export const messagePayloadSchema = z.discriminatedUnion('kind', [
 ]);
 export type MessagePayload = z.infer<typeof messagePayloadSchema>;
 export type QueryResultPayload = z.infer<typeof queryResultPayloadSchema>;
-export type ExportPayload = z.infer<typeof exportPayloadSchema>;
-export type ChoicePayload = z.infer<typeof choicePayloadSchema>;
 
-export const chatMessageTextSchema = z
+const chatMessageTextSchema = z
   .string()
   .trim()
   .min(1, 'Type a message first.')
   .max(MAX_MESSAGE_LENGTH, `Messages are limited to ${MAX_MESSAGE_LENGTH.toLocaleString('en-US')} characters.`);
 
 export const sendMessageInputSchema = z.object({
-  chatId: z.string().min(1).max(64).nullable(),
+  chatId: idSchema.nullable(),
   text: chatMessageTextSchema,
 });
 export type SendMessageInput = z.infer<typeof sendMessageInputSchema>;

@@ -1,5 +1,9 @@
-/** Where an export stands, as the progress subscription reports it. */
-export type ExportStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'expired';
+/** Where an export stands, as the progress subscription and history report it. */
+export const EXPORT_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'expired'] as const;
+export type ExportStatus = (typeof EXPORT_STATUSES)[number];
+
+/** Statuses of an export that has not ended: it holds a place under the per-user limits. */
+export const ACTIVE_EXPORT_STATUSES: readonly ExportStatus[] = ['queued', 'running'];
 
 export interface ExportProgress {
   exportId: string;
@@ -14,7 +18,7 @@ export interface ExportProgress {
   downloadUrl: string;
 }
 
-export const TERMINAL_EXPORT_STATUSES: readonly ExportStatus[] = ['succeeded', 'failed', 'cancelled', 'expired'];
+const TERMINAL_EXPORT_STATUSES: readonly ExportStatus[] = ['succeeded', 'failed', 'cancelled', 'expired'];
 
 export function isTerminal(status: ExportStatus): boolean {
   return TERMINAL_EXPORT_STATUSES.includes(status);

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { EXPORT_FORMAT_NAMES } from './export-formats';
 
-export { EXPORT_FORMATS, downloadPath, exportDownloadPath, type ExportFormat } from './export-formats';
+export {
+  EXPORT_FORMAT_NAMES,
+  EXPORT_FORMATS,
+  downloadPath,
+  exportDownloadPath,
+  type ExportFormat,
+} from './export-formats';
 
 /** Every file format a user can ask for. */
 export const exportFormatSchema = z.enum(EXPORT_FORMAT_NAMES, { error: 'Unknown format: choose csv, json or xlsx.' });
-
-export const exportRequestSchema = z.object({
-  queryRunId: z.string().min(1).max(64),
-  format: exportFormatSchema,
-});
-export type ExportRequest = z.infer<typeof exportRequestSchema>;

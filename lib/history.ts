@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { EXPORT_STATUSES } from './export-progress';
 import { exportFormatSchema } from './export-request';
 
-export const exportStatusFilterSchema = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'expired']);
+const exportStatusFilterSchema = z.enum(EXPORT_STATUSES);
 
 export const historyFilterSchema = z.object({
   status: exportStatusFilterSchema.nullable().default(null),

@@ -11,7 +11,6 @@ export const intentFormatSchema = exportFormatSchema.describe(
 export type IntentFormat = z.infer<typeof intentFormatSchema>;
 
 export const intentKindSchema = z.enum(['export', 'set_default_format', 'cancel', 'other']);
-export type IntentKind = z.infer<typeof intentKindSchema>;
 
 export const intentTargetSchema = z.enum(['latest', 'previous', 'nth', 'all']);
 export type IntentTarget = z.infer<typeof intentTargetSchema>;
@@ -41,7 +40,6 @@ export const exportResultsArgsSchema = z.object({
   ),
   nth: z.number().int().positive().nullable().describe('1-based query number when target is nth, else null.'),
 });
-export type ExportResultsArgs = z.infer<typeof exportResultsArgsSchema>;
 
 export const setDefaultFormatArgsSchema = z.object({ format: intentFormatSchema });
 export const cancelExportArgsSchema = z.object({});

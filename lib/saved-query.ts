@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { idSchema } from './ids';
 
 export const savedQueryNameSchema = z
   .string()
@@ -6,6 +7,6 @@ export const savedQueryNameSchema = z
   .min(1, 'Give the query a name.')
   .max(80, 'Names are limited to 80 characters.');
 
-export const saveQueryInputSchema = z.object({ queryRunId: z.string().min(1).max(64), name: savedQueryNameSchema });
-export const renameSavedQueryInputSchema = z.object({ id: z.string().min(1).max(64), name: savedQueryNameSchema });
-export const savedQueryIdSchema = z.object({ id: z.string().min(1).max(64) });
+export const saveQueryInputSchema = z.object({ queryRunId: idSchema, name: savedQueryNameSchema });
+export const renameSavedQueryInputSchema = z.object({ id: idSchema, name: savedQueryNameSchema });
+export const savedQueryIdSchema = z.object({ id: idSchema });

@@ -5,7 +5,7 @@ import { InvalidRequestError } from '../errors';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './password';
 
 export const SESSION_COOKIE = 'askport_session';
-export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 
 export type SessionUser = Pick<User, 'id' | 'email' | 'name'>;
 

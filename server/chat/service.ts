@@ -5,7 +5,7 @@ import {
   type QueryResultPayload,
   type SendMessageInput,
 } from '@/lib/chat-message';
-import { EXPORT_FORMATS, exportDownloadPath, type ExportFormat } from '@/lib/export-request';
+import { EXPORT_FORMAT_NAMES, EXPORT_FORMATS, exportDownloadPath, type ExportFormat } from '@/lib/export-request';
 import { CONFIDENCE_THRESHOLD, type Intent, type QuerySpec } from '@/lib/intent';
 import { EXTENDED_PREVIEW_ROW_LIMIT, PREVIEW_CELL_CHARS, PREVIEW_MAX_BYTES } from '@/lib/limits';
 import { savedQueryNameSchema } from '@/lib/saved-query';
@@ -201,7 +201,7 @@ export async function runAndExportSavedQuery(
       ? await startExport(app, user, chat, [run], defaultFormat, false, true)
       : choice('Which format? Choose one of the "always" chips to use it from now on.', [
           ...formatOptions([run], false),
-          ...(['csv', 'json', 'xlsx'] as const).map((format) => ({
+          ...EXPORT_FORMAT_NAMES.map((format) => ({
             label: `Always ${EXPORT_FORMATS[format].label}`,
             description: `and use ${EXPORT_FORMATS[format].label} from now on`,
             action: {
@@ -297,7 +297,7 @@ async function answerIntent(app: AppServices, user: SessionUser, chat: Chat, int
     if (intent.format) return setDefaultFormat(app, user, intent.format);
     return choice(
       'Which format should I use by default?',
-      (['csv', 'json', 'xlsx'] as const).map((format) => ({
+      EXPORT_FORMAT_NAMES.map((format) => ({
         label: EXPORT_FORMATS[format].label,
         description: EXPORT_FORMATS[format].useFor,
         action: { kind: 'set_default_format', format },
@@ -314,7 +314,7 @@ function choice(question: string, options: ChatOption[]): Reply {
 
 function formatOptions(runs: QueryRun[], archive: boolean): ChatOption[] {
   const queryRunIds = runs.map((run) => run.id);
-  const options: ChatOption[] = (['csv', 'json', 'xlsx'] as const).map((format) => ({
+  const options: ChatOption[] = EXPORT_FORMAT_NAMES.map((format) => ({
     label: EXPORT_FORMATS[format].label,
     description: EXPORT_FORMATS[format].useFor,
     action: { kind: 'export', queryRunIds, format, archive, rememberFormat: false, eachOwnFormat: false },

@@ -3,7 +3,7 @@ import { cellText, isNumericKind } from './encoders';
 
 // One place that turns data source values into text, so CSV, JSON and the chat preview agree (the
 // rules themselves live in encoding.ts).
-export { cellText, csvCell, isNumericKind, jsonValue } from './encoders';
+export { cellText, isNumericKind } from './encoders';
 
 /** A preview cell for the browser: JSON-safe, big integers as text. */
 export function previewCell(value: CellValue): string | number | boolean | null {

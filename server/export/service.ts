@@ -133,7 +133,7 @@ export async function encoderOptionsFor(app: AppServices, userId: string): Promi
   };
 }
 
-export async function findExport(app: AppServices, userId: string, exportId: string): Promise<ExportWithContents> {
+async function findExport(app: AppServices, userId: string, exportId: string): Promise<ExportWithContents> {
   const found = await app.db.export.findFirst({ where: { id: exportId, userId }, include: withContents });
   if (!found) throw new NotFoundError('That export');
   return found;
@@ -150,7 +150,7 @@ function membersOf(record: ExportWithContents): Array<{ title: string; sql: stri
   }));
 }
 
-export function exportFileInfo(
+function exportFileInfo(
   record: Export & { chat: Chat | null; items: Array<{ queryRun: QueryRun }> },
   at: Date,
 ): { filename: string; contentType: string } {

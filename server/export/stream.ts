@@ -4,10 +4,7 @@ import { createEncoder, type EncoderOptions, type ExportEncoder, type ExportMeta
 import { encodeXlsx } from './xlsx';
 
 /** Encoded text, a batch at a time, with the number of rows each piece holds. */
-export async function* encodeRows(
-  rows: RowStream,
-  encoder: ExportEncoder,
-): AsyncGenerator<{ text: string; rows: number }> {
+async function* encodeRows(rows: RowStream, encoder: ExportEncoder): AsyncGenerator<{ text: string; rows: number }> {
   yield { text: encoder.start(), rows: 0 };
   for await (const batch of rows) yield { text: encoder.batch(batch), rows: batch.length };
   yield { text: encoder.end(), rows: 0 };

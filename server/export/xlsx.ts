@@ -10,7 +10,7 @@ import { cellText, isNumericKind } from './cells';
 // frozen header with an auto-filter, and a new sheet after each 1,048,575 data rows.
 
 /** Excel's last row is 1,048,576: one header plus this many data rows per sheet. */
-export const MAX_DATA_ROWS_PER_SHEET = 1_048_575;
+const MAX_DATA_ROWS_PER_SHEET = 1_048_575;
 const ISO_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
 const EXACT_NUMBER = /^-?\d+(\.\d+)?$/;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);

@@ -18,7 +18,7 @@ export interface ZipMember {
 }
 
 /** "orders.csv", then "orders (2).csv": unique, sanitised names in the archive. */
-export function uniqueMemberNames(members: Array<{ title: string; extension: string }>): string[] {
+function uniqueMemberNames(members: Array<{ title: string; extension: string }>): string[] {
   const used = new Set<string>(['manifest.json']);
   return members.map(({ title, extension }) => {
     const stem = sanitizeFilenameStem(title, 'query');

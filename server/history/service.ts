@@ -1,4 +1,4 @@
-import { exportDownloadPath, type ExportFormat } from '@/lib/export-request';
+import { EXPORT_FORMAT_NAMES, exportDownloadPath, type ExportFormat } from '@/lib/export-request';
 import type { ExportStatus } from '@/lib/export-progress';
 import type { HistoryFilter } from '@/lib/history';
 import type { SessionUser } from '../auth/service';
@@ -126,7 +126,7 @@ export async function exportHistory(
     where: { userId: user.id, status: { in: ['succeeded', 'expired'] }, durationMs: { not: null } },
     select: { format: true, durationMs: true, rowCount: true },
   });
-  const stats = (['csv', 'json', 'xlsx'] as const).flatMap((format): FormatStats[] => {
+  const stats = EXPORT_FORMAT_NAMES.flatMap((format): FormatStats[] => {
     const ofFormat = succeeded.filter((record) => record.format === format);
     if (ofFormat.length === 0) return [];
     const durations = ofFormat.map((record) => record.durationMs ?? 0).sort((a, b) => a - b);

@@ -34,7 +34,7 @@ export interface OpenAIRouterConfig {
 // The conversation sent to the model: this chat only (so never another user's data), newest last,
 // bounded in messages and characters.
 export const HISTORY_MESSAGES = 12;
-export const HISTORY_CHARACTERS = 6_000;
+const HISTORY_CHARACTERS = 6_000;
 
 /** Tool definitions, derived from the same zod schemas that validate the model's arguments. */
 const TOOL_SCHEMAS = {

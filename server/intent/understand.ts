@@ -17,7 +17,7 @@ const OTHER_STATEMENT =
 const SHOW_TABLE =
   /^\s*(?:please\s+)?(?:show|list|display|open|view)(?:\s+me)?(?:\s+all)?(?:\s+(?:the|my))?(?:\s+of\s+the)?\s+([a-z_][a-z0-9_ ]*?)(?:\s+table)?\s*(?:please)?\s*[.!?]*\s*$/i;
 
-export function helpText(tables: readonly string[]): string {
+function helpText(tables: readonly string[]): string {
   return `I can run SQL for you (start with SELECT or WITH) and show a table: try "show orders". Tables you can query: ${tables.join(', ')}.`;
 }
 

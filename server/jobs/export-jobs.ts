@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { EXPORT_FORMATS, exportDownloadPath, type ExportFormat } from '@/lib/export-request';
-import { isTerminal, type ExportProgress, type ExportStatus } from '@/lib/export-progress';
+import { ACTIVE_EXPORT_STATUSES, isTerminal, type ExportProgress, type ExportStatus } from '@/lib/export-progress';
 import type { Export } from '../db/client';
 import { NotFoundError, UserFacingError } from '../errors';
 import { encoderOptionsFor, openExportContents, type ExportWithContents, type OpenedExport } from '../export/service';
@@ -251,7 +251,7 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
     });
     for (const { userId } of crowded) {
       const old = await app.db.export.findMany({
-        where: { userId, status: { notIn: ['queued', 'running'] } },
+        where: { userId, status: { notIn: [...ACTIVE_EXPORT_STATUSES] } },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
         skip: HISTORY_KEEP_PER_USER,
         select: { id: true, filePath: true },
@@ -293,7 +293,7 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
     },
     async cancelChat(userId, chatId) {
       const pending = await app.db.export.findMany({
-        where: { userId, chatId, delivery: 'file', status: { in: ['queued', 'running'] } },
+        where: { userId, chatId, delivery: 'file', status: { in: [...ACTIVE_EXPORT_STATUSES] } },
       });
       let count = 0;
       for (const record of pending) if (await cancelRecord(record)) count++;

@@ -114,7 +114,7 @@ type Tree = Record<string, unknown>;
 let parserLoaded: Promise<void> | null = null;
 
 /** Loads the parser's WASM once per process; it is held from then on (about 2 MB). */
-export function loadPostgresParser(): Promise<void> {
+function loadPostgresParser(): Promise<void> {
   parserLoaded ??= loadModule().catch((error: unknown) => {
     parserLoaded = null;
     throw error;

@@ -41,7 +41,7 @@ interface RolePrivileges {
 }
 
 /** What the role may do beyond reading, in words; empty for a read-only role. */
-export function privilegesBeyondReading(role: RolePrivileges): string[] {
+function privilegesBeyondReading(role: RolePrivileges): string[] {
   const reasons: string[] = [];
   if (role.superuser) reasons.push('is a superuser');
   if (role.administers) reasons.push('can create roles or databases, replicate or bypass row security');

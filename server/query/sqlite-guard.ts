@@ -9,9 +9,6 @@ export interface SqliteGuard {
   prepare(db: BetterSqlite3.Database, sql: string): { statement: BetterSqlite3.Statement; tables: string[] };
 }
 
-/** A refusal: its message is the sentence for the person; `refused` tells it from a database error across IPC. */
-export type SqliteRefusal = Error & { refused: true };
-
 /**
  * The SQLite guard decides on the program SQLite itself compiled for the statement: it must be a
  * read that returns rows (`reader`, `readonly`), its first word SELECT, WITH or VALUES, and its

@@ -10,8 +10,6 @@ export interface DemoTable {
   rows: () => Iterable<unknown[]>;
 }
 
-export const DEMO_TABLE_NAMES = ['customers', 'products', 'orders', 'order_items', 'events'] as const;
-
 /** Small, fast, seedable PRNG (mulberry32): enough for demo data, never for secrets. */
 function createRandom(seed: number) {
   let state = seed >>> 0;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { idSchema } from '@/lib/ids';
 import { chatActionInputSchema } from '@/lib/chat-action';
 import { sendMessageInputSchema } from '@/lib/chat-message';
 import {
@@ -13,7 +14,7 @@ import { getEnv } from '../../env';
 import { allowedTables } from '../../query/service';
 import { createTRPCRouter, protectedProcedure, toTrpcError } from '../init';
 
-const chatIdSchema = z.object({ chatId: z.string().min(1).max(64) });
+const chatIdSchema = z.object({ chatId: idSchema });
 
 export type SendEvent = { type: 'text'; delta: string } | { type: 'done'; chatId: string; messages: ChatMessageView[] };
 
@@ -24,7 +25,7 @@ export const chatRouter = createTRPCRouter({
     .query(({ ctx, input }) => getChatMessages(ctx.services, ctx.user, input.chatId)),
   /** Up to 1,000 rows of one of the user's results, for "Show 1,000 rows". */
   previewRows: protectedProcedure
-    .input(z.object({ queryRunId: z.string().min(1).max(64) }))
+    .input(z.object({ queryRunId: idSchema }))
     .query(({ ctx, input }) => previewRows(ctx.services, ctx.user, input.queryRunId)),
   /** Streams the model's words as they come (OpenAI path), then the stored exchange. */
   send: protectedProcedure.input(sendMessageInputSchema).mutation(async function* ({

@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { idSchema } from '@/lib/ids';
 import { followProgress } from '../../jobs/progress';
 import { createTRPCRouter, protectedProcedure, toTrpcError } from '../init';
 
-const exportIdSchema = z.object({ exportId: z.string().min(1).max(64) });
+const exportIdSchema = z.object({ exportId: idSchema });
 
 export const exportsRouter = createTRPCRouter({
   /** Rows written, total, percent and ETA of a large export, until it ends (SSE). */

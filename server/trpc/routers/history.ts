@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { idSchema } from '@/lib/ids';
 import { exportFormatSchema } from '@/lib/export-request';
 import { historyFilterSchema } from '@/lib/history';
 import { exportAgain, exportQueryRuns } from '../../export/service';
@@ -14,33 +15,31 @@ export const historyRouter = createTRPCRouter({
     .input(z.object({ after: z.date().nullable() }))
     .query(({ ctx, input }) => finishedExports(ctx.services, ctx.user, input.after)),
   /** The user's query runs, newest first: this chat's or all of them. */
-  queries: protectedProcedure
-    .input(z.object({ chatId: z.string().min(1).max(64).nullable() }))
-    .query(({ ctx, input }) =>
-      ctx.services.db.queryRun.findMany({
-        where: { userId: ctx.user.id, ...(input.chatId ? { chatId: input.chatId } : {}) },
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        take: 200,
-        select: {
-          id: true,
-          title: true,
-          sql: true,
-          rowCount: true,
-          position: true,
-          createdAt: true,
-          chat: { select: { id: true, title: true } },
-        },
-      }),
-    ),
+  queries: protectedProcedure.input(z.object({ chatId: idSchema.nullable() })).query(({ ctx, input }) =>
+    ctx.services.db.queryRun.findMany({
+      where: { userId: ctx.user.id, ...(input.chatId ? { chatId: input.chatId } : {}) },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: 200,
+      select: {
+        id: true,
+        title: true,
+        sql: true,
+        rowCount: true,
+        position: true,
+        createdAt: true,
+        chat: { select: { id: true, title: true } },
+      },
+    }),
+  ),
   exportQueries: protectedProcedure
     .input(
       z.object({
-        queryRunIds: z.array(z.string().min(1).max(64)).min(1, 'Select at least one query.').max(50),
+        queryRunIds: z.array(idSchema).min(1, 'Select at least one query.').max(50),
         format: z.union([exportFormatSchema, z.literal('own')]),
       }),
     )
     .mutation(({ ctx, input }) => exportQueryRuns(ctx.services, ctx.user, input.queryRunIds, input.format)),
   exportAgain: protectedProcedure
-    .input(z.object({ exportId: z.string().min(1).max(64) }))
+    .input(z.object({ exportId: idSchema }))
     .mutation(({ ctx, input }) => exportAgain(ctx.services, ctx.user, input.exportId)),
 });
