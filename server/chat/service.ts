@@ -1,4 +1,4 @@
-import type { ChatAction, ChatActionRequest, ChatOption } from '@/lib/chat-action';
+import type { ChatAction, ChatActionRequest } from '@/lib/chat-action';
 import {
   messagePayloadSchema,
   type MessagePayload,
@@ -7,7 +7,7 @@ import {
 } from '@/lib/chat-message';
 import { EXPORT_FORMAT_NAMES, EXPORT_FORMATS, exportDownloadPath, type ExportFormat } from '@/lib/export-request';
 import { CONFIDENCE_THRESHOLD, type Intent, type QuerySpec } from '@/lib/intent';
-import { EXTENDED_PREVIEW_ROW_LIMIT, PREVIEW_CELL_CHARS, PREVIEW_MAX_BYTES } from '@/lib/limits';
+import { EXTENDED_PREVIEW_ROW_LIMIT } from '@/lib/limits';
 import { savedQueryNameSchema } from '@/lib/saved-query';
 import type { SessionUser } from '../auth/service';
 import type { Chat, Message, QueryRun } from '../db/client';
@@ -17,6 +17,16 @@ import { abortChatExports } from '../export/running';
 import { getEnv } from '../env';
 import { createExport, encoderOptionsFor, exportFingerprint, ownFormats } from '../export/service';
 import { parserRouter, type MessageRouter, type Routed } from '../intent/router';
+import {
+  choice,
+  chooseResults,
+  confirmExport,
+  exportDescription,
+  formatOptions,
+  type Reply,
+  resultText,
+  rowsText,
+} from './replies';
 import { getPreferences, updatePreferences } from '../preferences/service';
 import { findSavedQuery, saveQueryRun } from '../saved-queries/service';
 import { runPreview } from '../query/service';
@@ -28,12 +38,6 @@ export interface ChatMessageView {
   content: string;
   payload: MessagePayload | null;
   createdAt: Date;
-}
-
-interface Reply {
-  content: string;
-  payload: MessagePayload | null;
-  queryRunId?: string | null;
 }
 
 function toView(message: Message): ChatMessageView {
@@ -76,8 +80,6 @@ function chatTitle(text: string): string {
   const oneLine = text.replace(/\s+/g, ' ').trim();
   return oneLine.length > 60 ? `${oneLine.slice(0, 57)}…` : oneLine;
 }
-
-const rowsText = (count: number) => `${count.toLocaleString('en-US')} ${count === 1 ? 'row' : 'rows'}`;
 
 async function saveExchange(
   app: AppServices,
@@ -255,19 +257,13 @@ async function runQuery(app: AppServices, user: SessionUser, chat: Chat, query: 
       },
     });
   });
-  const shown = preview.rows.length;
-  const counted =
-    preview.totalRows === 0
-      ? 'No rows match this query. The columns are below; an export of it is a file with just the header.'
-      : shown < preview.totalRows
-        ? `${preview.totalRows.toLocaleString('en-US')} rows. Showing the first ${shown}${preview.bytesLimited ? ` (the chat holds up to ${PREVIEW_MAX_BYTES / 1024} KB of a result)` : ''}.`
-        : `${rowsText(preview.totalRows)}.`;
-  const cut =
-    preview.cutCells > 0
-      ? ` ${preview.cutCells === 1 ? 'One long value is cut to its' : `${preview.cutCells.toLocaleString('en-US')} long values are cut to their`} first ${PREVIEW_CELL_CHARS} characters here; an export carries every value whole.`
-      : '';
   return {
-    content: counted + cut,
+    content: resultText({
+      totalRows: preview.totalRows,
+      shown: preview.rows.length,
+      bytesLimited: preview.bytesLimited,
+      cutCells: preview.cutCells,
+    }),
     payload: {
       kind: 'result',
       queryRunId: run.id,
@@ -308,31 +304,6 @@ async function answerIntent(app: AppServices, user: SessionUser, chat: Chat, int
   return answerExport(app, user, chat, intent);
 }
 
-function choice(question: string, options: ChatOption[]): Reply {
-  return { content: question, payload: { kind: 'choice', options } };
-}
-
-function formatOptions(runs: QueryRun[], archive: boolean): ChatOption[] {
-  const queryRunIds = runs.map((run) => run.id);
-  const options: ChatOption[] = EXPORT_FORMAT_NAMES.map((format) => ({
-    label: EXPORT_FORMATS[format].label,
-    description: EXPORT_FORMATS[format].useFor,
-    action: { kind: 'export', queryRunIds, format, archive, rememberFormat: false, eachOwnFormat: false },
-  }));
-  if (archive) {
-    options.push({
-      label: 'Each its own',
-      description: 'each query in the format it was last exported in',
-      action: { kind: 'export', queryRunIds, format: 'csv', archive, rememberFormat: false, eachOwnFormat: true },
-    });
-  }
-  return options;
-}
-
-function describeRuns(runs: QueryRun[]): string {
-  return runs.map((run) => `${run.position} · ${run.title} (${rowsText(run.rowCount)})`).join('; ');
-}
-
 async function answerExport(app: AppServices, user: SessionUser, chat: Chat, intent: Intent): Promise<Reply> {
   const runs = await app.db.queryRun.findMany({ where: { chatId: chat.id }, orderBy: { position: 'asc' } });
   if (runs.length === 0) {
@@ -355,54 +326,16 @@ async function answerExport(app: AppServices, user: SessionUser, chat: Chat, int
     return { ...started, content: `${which} ${started.content}` };
   }
 
-  let selected: QueryRun[];
-  if (intent.target === 'all') selected = runs;
-  else if (intent.target === 'previous') {
-    if (runs.length < 2)
-      return choice(
-        `This chat has only one result: ${describeRuns(runs)}. Export that one?`,
-        formatOptions(runs, false),
-      );
-    selected = [runs[runs.length - 2]!];
-  } else if (intent.target === 'nth') {
-    const run = runs.find((candidate) => candidate.position === intent.nth);
-    if (!run) {
-      const count = runs.length;
-      return choice(
-        `This chat has ${count === 1 ? 'one query' : `${count} queries`}, so there is no query ${intent.nth}: ${describeRuns(runs)}. Which one?`,
-        runs.slice(-6).map((candidate) => ({
-          label: `Query ${candidate.position} · ${candidate.title}`,
-          description: rowsText(candidate.rowCount),
-          action: {
-            kind: 'send',
-            text: `export query ${candidate.position}${intent.format ? ` as ${intent.format}` : ''}`,
-          },
-        })),
-      );
-    }
-    selected = [run];
-  } else selected = [runs.at(-1)!];
-
-  const archive = intent.target === 'all';
+  const chosen = chooseResults(runs, intent);
+  if ('ask' in chosen) return chosen.ask;
+  const { runs: selected, archive } = chosen;
   const { format, fromDefault } = await resolveFormat(app, user, intent);
   if (!format)
     return choice(
       archive ? `Which format for the ${selected.length} files in the ZIP?` : 'Which format would you like?',
       formatOptions(selected, archive),
     );
-  if (intent.confidence < CONFIDENCE_THRESHOLD) {
-    const what = archive
-      ? `all ${selected.length} queries as a ZIP`
-      : `"${selected[0]!.title}" (${rowsText(selected[0]!.rowCount)})`;
-    return choice(
-      `Do you want to export ${what} as ${EXPORT_FORMATS[format].label}?`,
-      formatOptions(selected, archive).sort(
-        (a, b) =>
-          Number(b.action.kind === 'export' && b.action.format === format) -
-          Number(a.action.kind === 'export' && a.action.format === format),
-      ),
-    );
-  }
+  if (intent.confidence < CONFIDENCE_THRESHOLD) return confirmExport(selected, archive, format);
   return startExport(app, user, chat, selected, format, archive, fromDefault);
 }
 
@@ -427,16 +360,8 @@ async function startExport(
   fromDefault: boolean,
   memberFormats?: Record<string, ExportFormat>,
 ): Promise<Reply> {
-  const info = EXPORT_FORMATS[format];
   const total = runs.reduce((sum, run) => sum + run.rowCount, 0);
-  const eachOwn = memberFormats
-    ? runs.map((run) => `${run.title} as ${EXPORT_FORMATS[memberFormats[run.id] ?? format].label}`).join(', ')
-    : null;
-  const what = eachOwn
-    ? `${runs.length} queries (${rowsText(total)}) in one ZIP, each in its own format (${eachOwn}), with a manifest`
-    : runs.length > 1 || archive
-      ? `${runs.length} queries (${rowsText(total)}) as ${info.label} files in one ZIP, with a manifest${fromDefault ? ' (your default format)' : ''}`
-      : `${rowsText(total)} as ${info.label} — ${fromDefault ? 'your default format' : info.useFor}`;
+  const what = exportDescription(runs, format, archive, fromDefault, memberFormats);
   const files = runs.map((run) => ({
     queryRunId: run.id,
     position: run.position,
