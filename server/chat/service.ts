@@ -14,8 +14,7 @@ import type { Chat, Message, QueryRun } from '../db/client';
 import { NotFoundError, UserFacingError } from '../errors';
 import { previewCell, previewColumns } from '../export/cells';
 import { abortChatExports } from '../export/running';
-import { getEnv } from '../env';
-import { createExport, encoderOptionsFor, exportFingerprint, ownFormats } from '../export/service';
+import { createExport, deliveryFor, encoderOptionsFor, exportFingerprint, ownFormats } from '../export/service';
 import { parserRouter, type MessageRouter, type Routed } from '../intent/router';
 import {
   choice,
@@ -370,7 +369,7 @@ async function startExport(
   }));
 
   // Large exports become a job: progress in the chat, a file kept for an hour, reused if asked again.
-  if (total > getEnv().EXPORT_JOB_THRESHOLD_ROWS) {
+  if (deliveryFor(total) === 'file') {
     const isArchive = archive || runs.length > 1;
     const fingerprint = exportFingerprint(
       runs.map((run) => `${memberFormats?.[run.id] ?? format}:${run.sql}`),

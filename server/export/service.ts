@@ -31,6 +31,11 @@ const withContents = { items: { include: { queryRun: true }, orderBy: { position
 
 export type ExportDelivery = 'stream' | 'file';
 
+/** The one stream-or-job rule: above EXPORT_JOB_THRESHOLD_ROWS an export becomes a job with progress and a kept file. */
+export function deliveryFor(totalRows: number): ExportDelivery {
+  return totalRows > getEnv().EXPORT_JOB_THRESHOLD_ROWS ? 'file' : 'stream';
+}
+
 /** What identifies "the same export": SQL, format, options and user. */
 export function exportFingerprint(
   sqls: string[],
@@ -437,7 +442,7 @@ export async function exportQueryRuns(
     select: { rowCount: true },
   });
   const total = runs.reduce((sum, run) => sum + run.rowCount, 0);
-  const delivery: ExportDelivery = total > getEnv().EXPORT_JOB_THRESHOLD_ROWS ? 'file' : 'stream';
+  const delivery = deliveryFor(total);
   const memberFormats = format === 'own' ? await ownFormats(app, user.id, queryRunIds) : undefined;
   const record = await createExport(app, user, {
     queryRunIds,
