@@ -9,6 +9,7 @@ const nextConfig = {
     '@prisma/adapter-better-sqlite3',
     '@prisma/adapter-pg',
     'libpg-query',
+    'esbuild',
     'pino',
   ],
   poweredByHeader: false,

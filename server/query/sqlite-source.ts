@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { buildSync } from 'esbuild';
 import { createEncoder } from '../export/encoders';
-import { encodingRuntime } from '../export/encoding';
 import { PREVIEW_CELL_CHARS, PREVIEW_MAX_BYTES } from '@/lib/limits';
 import {
   DEFAULT_BATCH_SIZE,
@@ -11,7 +11,6 @@ import {
   QueryTimeoutError,
   cutCellText,
   kindFromDeclaredType,
-  valueTooLargeMessage,
   type CellValue,
   type DataSource,
   type DataSourceOptions,
@@ -22,212 +21,47 @@ import {
   type StreamOptions,
 } from './data-source';
 import { SqlRefusedError, inTextOrder, trimStatement } from './guard';
-import { SQLITE_GUARD_MESSAGES, sqliteGuardRuntime } from './sqlite-guard';
+import type { QueryReply, QueryRequest } from './sqlite-protocol';
 
 // Each query runs in its own short-lived child process on a read-only connection. better-sqlite3 is
 // synchronous and cannot interrupt a statement, and a worker thread cannot be stopped while SQLite
 // is inside a statement; a process can always be killed. So the statement timeout is a SIGKILL, and a
 // slow query never blocks the server's event loop. One spare process is kept warm so a query does
-// not wait for Node to start. For CSV and JSON exports the process also encodes some of the batches
-// with the server's own encoding code (its source text), so both cores share the encoding. Every
-// statement is prepared through the SQLite guard (sqlite-guard.ts), also from its source text: what
-// is checked is the program this process is about to run.
-// __name is the helper esbuild (tsx, vitest) wraps around named functions to keep their names.
-const CHILD_SOURCE = `const __name = (fn) => fn;\nconst encoding = (${encodingRuntime.toString()})(require(process.argv[3]).stringify);\nconst guard = (${sqliteGuardRuntime.toString()})(${JSON.stringify(SQLITE_GUARD_MESSAGES)});\n${String.raw`
-const Database = require(process.argv[1]);
-const db = new Database(process.argv[2], { readonly: true, fileMustExist: true });
-db.pragma('query_only = ON');
-// Schema code (views, defaults) runs with no function that has side effects.
-db.pragma('trusted_schema = OFF');
-process.on('disconnect', () => process.exit(0));
-// The server went away mid-send (EPIPE): nothing is left to answer.
-process.on('error', () => process.exit(0));
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-// Rows travel as JSON (the fastest IPC here); the few values JSON cannot carry are tagged.
-let special = false;
-function toCell(value) {
-  if (typeof value === 'bigint') {
-    if (value <= MAX_SAFE && value >= -MAX_SAFE) return Number(value);
-    special = true;
-    return { $bigint: value.toString() };
-  }
-  if (value instanceof Uint8Array) {
-    special = true;
-    return { $bytes: Buffer.from(value).toString('base64') };
-  }
-  if (typeof value === 'number' && !Number.isFinite(value)) {
-    special = true;
-    return { $number: String(value) };
-  }
-  return value;
-}
-const toRow = (row) => { for (let i = 0; i < row.length; i++) row[i] = toCell(row[i]); return row; };
-let tables = [];
-function prepare(sql, exactIntegers = true) {
-  const prepared = guard.prepare(db, sql);
-  tables = prepared.tables;
-  prepared.statement.raw(true);
-  prepared.statement.safeIntegers(exactIntegers);
-  return prepared.statement;
-}
-// A preview holds at most cellChars characters of a value (its start, tagged with its length) and
-// maxBytes in all, decided here so a huge value never crosses to the server.
-let cutCells = 0;
-function previewRow(row, cellChars) {
-  let bytes = 0;
-  for (let i = 0; i < row.length; i++) {
-    const value = row[i];
-    if (typeof value === 'string') {
-      if (value.length > cellChars) { row[i] = { $cut: value.slice(0, cellChars), length: value.length, unit: 'characters' }; cutCells++; special = true; bytes += cellChars; }
-      else bytes += value.length;
-    } else if (value instanceof Uint8Array) {
-      const keep = Math.floor(cellChars * 3 / 4);
-      if (value.length > keep) { row[i] = { $cut: Buffer.from(value.subarray(0, keep)).toString('base64'), length: value.length, unit: 'bytes' }; cutCells++; special = true; bytes += cellChars; }
-      else { row[i] = toCell(value); bytes += value.length * 4 / 3; }
-    } else {
-      row[i] = toCell(value);
-      bytes += 8;
-    }
-  }
-  return bytes;
-}
-// Exports: no value larger than maxCellBytes leaves this process (its column is named), and a batch
-// ends early once it holds batchBytes, so the server never holds more than a few batches' worth.
-let names = [];
-function rowBytes(row, maxCellBytes) {
-  let bytes = 0;
-  for (let i = 0; i < row.length; i++) {
-    const value = row[i];
-    let size = 8;
-    if (typeof value === 'string') size = value.length * 3 > maxCellBytes ? Buffer.byteLength(value) : value.length;
-    else if (value instanceof Uint8Array) size = value.length;
-    if (size > maxCellBytes) throw Object.assign(new Error(valueTooLarge(names[i], maxCellBytes)), { refused: true });
-    bytes += size;
-  }
-  return bytes;
-}
-const valueTooLarge = (${valueTooLargeMessage.toString()});
-// Exports read integers as plain numbers (BigInt for every integer costs a third of the read) and
-// switch to exact integers only when a value reaches 2^53, where a number may have lost digits: the
-// statement then runs again in the same snapshot, skipping the rows already sent.
-const UNSAFE = 2 ** 53;
-const mayHaveLostDigits = (row) => { for (let i = 0; i < row.length; i++) { const v = row[i]; if (typeof v === 'number' && (v >= UNSAFE || v <= -UNSAFE)) return true; } return false; };
-let exportSql = null;
-let exactIntegers = false;
-let rowsSent = 0;
-let encoder = null;
-const columnsOf = (statement) => statement.columns().map((c) => ({ name: c.name, type: c.type }));
-let iterator = null;
-process.on('message', (message) => {
-  try {
-    if (message.kind === 'tables') {
-      process.send({ kind: 'tables', tables: guard.allowedTables(db) });
-    } else if (message.kind === 'check') {
-      prepare(message.sql);
-      process.send({ kind: 'checked', tables });
-    } else if (message.kind === 'preview') {
-      db.exec('BEGIN');
-      const statement = prepare(message.sql);
-      const read = tables;
-      const rows = [];
-      let bytes = 0;
-      let bytesLimited = false;
-      cutCells = 0;
-      if (message.limit > 0) {
-        for (const row of statement.iterate()) {
-          const size = previewRow(row, message.cellChars);
-          if (rows.length > 0 && bytes + size > message.maxBytes) { bytesLimited = true; break; }
-          rows.push(row);
-          bytes += size;
-          if (rows.length >= message.limit) break;
-        }
-      }
-      // The newline ends a trailing -- comment; the count statement passes the guard like any other.
-      const count = guard.prepare(db, 'SELECT count(*) FROM (' + message.sql + '\n)').statement.pluck().get();
-      db.exec('COMMIT');
-      process.send({ kind: 'preview', columns: columnsOf(statement), rows, totalRows: Number(count), tables: read, cutCells, bytesLimited, special });
-      special = false;
-    } else if (message.kind === 'open') {
-      // One transaction for the whole read: every batch comes from the same snapshot.
-      db.exec('BEGIN');
-      const statement = prepare(message.sql, false);
-      exportSql = message.sql;
-      exactIntegers = false;
-      rowsSent = 0;
-      iterator = statement.iterate();
-      names = statement.columns().map((c) => c.name);
-      process.send({ kind: 'opened', columns: columnsOf(statement) });
-    } else if (message.kind === 'encoder') {
-      encoder = encoding.createEncoder(message.format, message.columns, message.options, message.metadata);
-      process.send({ kind: 'encoder' });
-    } else if (message.kind === 'next') {
-      const rows = [];
-      let done = false;
-      let bytes = 0;
-      while (rows.length < message.batchSize && bytes < message.batchBytes) {
-        const next = iterator.next();
-        if (next.done) { done = true; break; }
-        bytes += rowBytes(next.value, message.maxCellBytes);
-        if (!exactIntegers && mayHaveLostDigits(next.value)) {
-          iterator.return();
-          exactIntegers = true;
-          iterator = prepare(exportSql, true).iterate();
-          for (let skipped = 0; skipped < rowsSent; skipped++) iterator.next();
-          rows.length = 0;
-          bytes = 0;
-          continue;
-        }
-        // Rows this process encodes keep their driver values: the encoder reads BigInt and Buffer.
-        rows.push(message.encode ? next.value : toRow(next.value));
-      }
-      rowsSent += rows.length;
-      if (message.encode) {
-        process.send({ kind: 'encoded', text: encoder.batch(rows), rows: rows.length, done });
-        return;
-      }
-      if (encoder) encoder.skip(rows.length);
-      process.send({ kind: 'batch', rows, done, special });
-      special = false;
-    }
-  } catch (error) {
-    process.send({ kind: 'error', message: error && error.message ? error.message : String(error), refused: Boolean(error && error.refused) });
-  }
-});
-process.send({ kind: 'ready' });
-`}`;
+// not wait for Node to start. The process's program is sqlite-query-process.ts: it prepares every
+// statement through the SQLite guard and encodes some export batches with the server's own writers.
 
-type QueryReply =
-  | { kind: 'tables'; tables: string[] }
-  | { kind: 'checked'; tables: string[] }
-  | {
-      kind: 'preview';
-      columns: Array<{ name: string; type: string | null }>;
-      rows: CellValue[][];
-      totalRows: number;
-      tables: string[];
-      cutCells: number;
-      bytesLimited: boolean;
-      special: boolean;
-    }
-  | { kind: 'opened'; columns: Array<{ name: string; type: string | null }> }
-  | { kind: 'encoder' }
-  | { kind: 'encoded'; text: string; rows: number; done: boolean }
-  | { kind: 'batch'; rows: CellValue[][]; done: boolean; special: boolean }
-  | { kind: 'error'; message: string; refused: boolean }
-  | { kind: 'ready' };
+/**
+ * The query process's program, bundled once per server process from its TypeScript source with
+ * esbuild (which tsx, the project's runner, already brings): one typed, linted file, run with no
+ * build step, whether the server runs under tsx, Vitest or `next start`.
+ */
+let processProgram: string | null = null;
+function queryProcessProgram(): string {
+  processProgram ??= buildSync({
+    // Runtime path, not a build input: turbopackIgnore keeps Next from tracing it.
+    entryPoints: [path.join(/* turbopackIgnore: true */ process.cwd(), 'server', 'query', 'sqlite-query-process.ts')],
+    bundle: true,
+    write: false,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['better-sqlite3'],
+    logLevel: 'silent',
+  }).outputFiles[0]!.text;
+  return processProgram;
+}
 
 const requireFromApp = createRequire(path.join(process.cwd(), 'package.json'));
 const driverPath = requireFromApp.resolve('better-sqlite3');
-const csvStringifyPath = requireFromApp.resolve('csv-stringify/sync');
 
-type Tagged = {
-  $bigint?: string;
-  $bytes?: string;
-  $number?: string;
-  $cut?: string;
-  length?: number;
-  unit?: 'characters' | 'bytes';
-};
+type Tagged = Partial<{
+  $bigint: string;
+  $bytes: string;
+  $number: string;
+  $cut: string;
+  length: number;
+  unit: 'characters' | 'bytes';
+}>;
 
 /** Restores the values the child tagged because JSON cannot carry them. */
 function reviveRows(rows: CellValue[][], special: boolean): CellValue[][] {
@@ -253,7 +87,7 @@ interface SpawnedProcess {
 }
 
 function spawnQueryProcess(file: string): SpawnedProcess {
-  const child = spawn(process.execPath, ['-e', CHILD_SOURCE, driverPath, file, csvStringifyPath], {
+  const child = spawn(process.execPath, ['-e', queryProcessProgram(), driverPath, file], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     serialization: 'json',
   });
@@ -321,7 +155,7 @@ class QueryProcess {
   }
 
   /** Sends one request and waits for its reply; past the timeout the process is killed. */
-  async request(message: object): Promise<QueryReply> {
+  async request(message: QueryRequest): Promise<QueryReply> {
     // Keeps the event loop alive while an answer is awaited (the process is unref'd when idle, so a
     // spare never holds a CLI or a test runner open).
     this.child.channel?.ref();
@@ -369,7 +203,7 @@ class QueryProcess {
 /** Sends the first requests of a stream; on failure the process is closed before the error travels on. */
 async function requestOrClose<Kind extends QueryReply['kind']>(
   query: QueryProcess,
-  message: object,
+  message: QueryRequest,
   expected: Kind,
 ): Promise<Extract<QueryReply, { kind: Kind }>> {
   let reply: QueryReply;
@@ -479,7 +313,7 @@ export function createSqliteDataSource(
   };
   /** One request in a process of its own, closed after the answer. */
   const ask = async <Kind extends QueryReply['kind']>(
-    message: object,
+    message: QueryRequest,
     expected: Kind,
   ): Promise<Extract<QueryReply, { kind: Kind }>> => {
     const query = startQuery();
