@@ -31,9 +31,9 @@ export interface ExportEncoder {
 export type EncodableFormat = 'csv' | 'json';
 
 /**
- * Every cell and file rule, in one self-contained function: it uses nothing from outside its body
- * but `stringify` (csv-stringify) and Node's globals, so the SQLite query processes run this same code
- * from its source text (see sqlite-source.ts) and encode batches in parallel with the server.
+ * Every cell and file rule, in one function of `stringify` (csv-stringify): the server and the SQLite
+ * query processes (sqlite-query-process.ts) each build their writers from it, so batches encoded in
+ * either place have the same bytes.
  */
 export function encodingRuntime(stringify: typeof csvStringify) {
   const EXACT_NUMBER = /^-?\d+(\.\d+)?$/;

@@ -14,8 +14,8 @@ export interface SqliteGuard {
  * read that returns rows (`reader`, `readonly`), its first word SELECT, WITH or VALUES, and its
  * program (EXPLAIN) may open only the b-trees of the allowed tables and their indexes in the main
  * database (page 1 is sqlite_schema), no virtual table (VOpen: the pragma_* table functions) and call
- * only allow-listed functions (Function, PureFunc and the Agg* opcodes name them). Self-contained:
- * the query processes run it from its source text (sqlite-source.ts), on the very statement they run.
+ * only allow-listed functions (Function, PureFunc and the Agg* opcodes name them). The query processes
+ * (sqlite-query-process.ts) prepare every statement through it, so it decides on the very program they run.
  */
 export function sqliteGuardRuntime(messages: {
   notARead: string;
