@@ -15,8 +15,8 @@ import { SQLITE_GUARD_MESSAGES, sqliteGuardRuntime } from './sqlite-guard';
 // and the database file.
 
 // The native driver is loaded from the path the server resolved.
-const Database: typeof BetterSqlite3 = require(process.argv[1]!);
-const db = new Database(process.argv[2]!, { readonly: true, fileMustExist: true });
+const Database: typeof BetterSqlite3 = require(process.argv[2]!);
+const db = new Database(process.argv[3]!, { readonly: true, fileMustExist: true });
 db.pragma('query_only = ON');
 // Schema code (views, defaults) runs with no function that has side effects.
 db.pragma('trusted_schema = OFF');

@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildSync } from 'esbuild';
 import { createEncoder } from '../export/encoders';
@@ -33,11 +36,14 @@ import type { QueryReply, QueryRequest } from './sqlite-protocol';
 /**
  * The query process's program, bundled once per server process from its TypeScript source with
  * esbuild (which tsx, the project's runner, already brings): one typed, linted file, run with no
- * build step, whether the server runs under tsx, Vitest or `next start`.
+ * build step, whether the server runs under tsx, Vitest or `next start`. It is written to a file named
+ * after its content (a command-line argument is limited to 128 KB); processes of any version share
+ * only identical programs.
  */
-let processProgram: string | null = null;
+let programFile: string | null = null;
 function queryProcessProgram(): string {
-  processProgram ??= buildSync({
+  if (programFile) return programFile;
+  const program = buildSync({
     // Runtime path, not a build input: turbopackIgnore keeps Next from tracing it.
     entryPoints: [path.join(/* turbopackIgnore: true */ process.cwd(), 'server', 'query', 'sqlite-query-process.ts')],
     bundle: true,
@@ -48,7 +54,18 @@ function queryProcessProgram(): string {
     external: ['better-sqlite3'],
     logLevel: 'silent',
   }).outputFiles[0]!.text;
-  return processProgram;
+  const file = path.join(
+    tmpdir(),
+    `askport-sqlite-query-process-${createHash('sha256').update(program).digest('hex').slice(0, 16)}.cjs`,
+  );
+  if (!existsSync(file)) {
+    // Written whole under a name of its own, then renamed: another process never runs half a file.
+    const partial = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    writeFileSync(partial, program);
+    renameSync(partial, file);
+  }
+  programFile = file;
+  return file;
 }
 
 const requireFromApp = createRequire(path.join(process.cwd(), 'package.json'));
@@ -87,7 +104,7 @@ interface SpawnedProcess {
 }
 
 function spawnQueryProcess(file: string): SpawnedProcess {
-  const child = spawn(process.execPath, ['-e', queryProcessProgram(), driverPath, file], {
+  const child = spawn(process.execPath, [queryProcessProgram(), driverPath, file], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     serialization: 'json',
   });
