@@ -367,6 +367,18 @@ async function startExport(
     title: run.title,
     rowCount: run.rowCount,
   }));
+  const started = (content: string, record: { id: string; archive: boolean }, delivery: 'stream' | 'file'): Reply => ({
+    content,
+    payload: {
+      kind: 'export',
+      exportId: record.id,
+      format,
+      archive: record.archive,
+      delivery,
+      downloadUrl: exportDownloadPath(record.id),
+      files,
+    },
+  });
 
   // Large exports become a job: progress in the chat, a file kept for an hour, reused if asked again.
   if (deliveryFor(total) === 'file') {
@@ -383,18 +395,11 @@ async function startExport(
     });
     if (ready) {
       const minutes = Math.max(1, Math.round((Date.now() - (ready.finishedAt ?? ready.createdAt).getTime()) / 60_000));
-      return {
-        content: `The same export (${what}) finished ${minutes} min ago and is still available: downloading that file.`,
-        payload: {
-          kind: 'export',
-          exportId: ready.id,
-          format,
-          archive: ready.archive,
-          delivery: 'file',
-          downloadUrl: exportDownloadPath(ready.id),
-          files,
-        },
-      };
+      return started(
+        `The same export (${what}) finished ${minutes} min ago and is still available: downloading that file.`,
+        ready,
+        'file',
+      );
     }
     const record = await createExport(app, user, {
       queryRunIds: runs.map((run) => run.id),
@@ -407,18 +412,7 @@ async function startExport(
       memberFormats,
     });
     app.jobs.enqueue(record.id);
-    return {
-      content: `Preparing ${what}. It downloads when ready and stays available for an hour.`,
-      payload: {
-        kind: 'export',
-        exportId: record.id,
-        format,
-        archive: record.archive,
-        delivery: 'file',
-        downloadUrl: exportDownloadPath(record.id),
-        files,
-      },
-    };
+    return started(`Preparing ${what}. It downloads when ready and stays available for an hour.`, record, 'file');
   }
 
   const record = await createExport(app, user, {
@@ -428,18 +422,7 @@ async function startExport(
     chatId: chat.id,
     memberFormats,
   });
-  return {
-    content: `Exporting ${what}.`,
-    payload: {
-      kind: 'export',
-      exportId: record.id,
-      format,
-      archive: record.archive,
-      delivery: 'stream',
-      downloadUrl: exportDownloadPath(record.id),
-      files,
-    },
-  };
+  return started(`Exporting ${what}.`, record, 'stream');
 }
 
 async function saveDefaultFormat(app: AppServices, user: SessionUser, format: ExportFormat): Promise<void> {
