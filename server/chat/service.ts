@@ -80,14 +80,9 @@ function chatTitle(text: string): string {
   return oneLine.length > 60 ? `${oneLine.slice(0, 57)}…` : oneLine;
 }
 
-async function saveExchange(
-  app: AppServices,
-  chat: Chat,
-  userText: string,
-  reply: Reply,
-): Promise<{ chatId: string; messages: ChatMessageView[] }> {
-  const userMessage = await app.db.message.create({ data: { chatId: chat.id, role: 'user', content: userText } });
-  const assistantMessage = await app.db.message.create({
+/** Stores an assistant reply in the chat. */
+function storeReply(app: AppServices, chat: Chat, reply: Reply): Promise<Message> {
+  return app.db.message.create({
     data: {
       chatId: chat.id,
       role: 'assistant',
@@ -96,6 +91,16 @@ async function saveExchange(
       queryRunId: reply.queryRunId ?? null,
     },
   });
+}
+
+async function saveExchange(
+  app: AppServices,
+  chat: Chat,
+  userText: string,
+  reply: Reply,
+): Promise<{ chatId: string; messages: ChatMessageView[] }> {
+  const userMessage = await app.db.message.create({ data: { chatId: chat.id, role: 'user', content: userText } });
+  const assistantMessage = await storeReply(app, chat, reply);
   await app.db.chat.update({ where: { id: chat.id }, data: { updatedAt: new Date() } });
   return { chatId: chat.id, messages: [toView(userMessage), toView(assistantMessage)] };
 }
@@ -222,16 +227,7 @@ export async function runAndExportSavedQuery(
   });
   const messages = [toView(userMessage)];
   for (const reply of exported ? [result, exported] : [result]) {
-    const stored = await app.db.message.create({
-      data: {
-        chatId: chat.id,
-        role: 'assistant',
-        content: reply.content,
-        payload: reply.payload ? JSON.stringify(reply.payload) : null,
-        queryRunId: reply.queryRunId ?? null,
-      },
-    });
-    messages.push(toView(stored));
+    messages.push(toView(await storeReply(app, chat, reply)));
   }
   return { chatId: chat.id, messages };
 }

@@ -253,28 +253,7 @@ export async function startExportDownload(
   const found = await findExport(app, user.id, exportId);
   if (found.delivery === 'file') return serveStoredFile(app, found);
   if (found.status !== 'queued') await checkExportRateLimit(app.db, user.id, getEnv().EXPORT_RATE_LIMIT_PER_MINUTE);
-  const record =
-    found.status === 'queued'
-      ? found
-      : await app.db.export.create({
-          data: {
-            userId: user.id,
-            chatId: found.chatId,
-            format: found.format,
-            archive: found.archive,
-            sql: found.sql,
-            title: found.title,
-            status: 'queued',
-            items: {
-              create: found.items.map((item, index) => ({
-                queryRunId: item.queryRunId,
-                position: index + 1,
-                format: item.format,
-              })),
-            },
-          },
-          include: withContents,
-        });
+  const record = found.status === 'queued' ? found : await copyExport(app, found, { delivery: 'stream' });
   const options = await encoderOptionsFor(app, user.id);
   const startedAt = new Date();
   await app.db.export.update({ where: { id: record.id }, data: { status: 'running', startedAt } });
@@ -396,6 +375,34 @@ async function serveStoredFile(app: AppServices, record: ExportWithContents): Pr
   };
 }
 
+/** A new queued export with the same contents as `found` (same user, chat, format, members). */
+function copyExport(
+  app: AppServices,
+  found: ExportWithContents,
+  extra: { delivery: ExportDelivery; totalRows?: number | null; fingerprint?: string | null },
+): Promise<ExportWithContents> {
+  return app.db.export.create({
+    data: {
+      userId: found.userId,
+      chatId: found.chatId,
+      format: found.format,
+      archive: found.archive,
+      sql: found.sql,
+      title: found.title,
+      status: 'queued',
+      ...extra,
+      items: {
+        create: found.items.map((item, index) => ({
+          queryRunId: item.queryRunId,
+          position: index + 1,
+          format: item.format,
+        })),
+      },
+    },
+    include: withContents,
+  }) as Promise<ExportWithContents>;
+}
+
 /** "Export again": the same contents and options, as a new export (a job again if it was one). */
 export async function exportAgain(
   app: AppServices,
@@ -405,27 +412,7 @@ export async function exportAgain(
   const found = await findExport(app, user.id, exportId);
   await checkExportRateLimit(app.db, user.id, getEnv().EXPORT_RATE_LIMIT_PER_MINUTE);
   const delivery: ExportDelivery = found.delivery === 'file' ? 'file' : 'stream';
-  const record = await app.db.export.create({
-    data: {
-      userId: user.id,
-      chatId: found.chatId,
-      format: found.format,
-      archive: found.archive,
-      sql: found.sql,
-      title: found.title,
-      delivery,
-      totalRows: found.totalRows,
-      fingerprint: found.fingerprint,
-      status: 'queued',
-      items: {
-        create: found.items.map((item, index) => ({
-          queryRunId: item.queryRunId,
-          position: index + 1,
-          format: item.format,
-        })),
-      },
-    },
-  });
+  const record = await copyExport(app, found, { delivery, totalRows: found.totalRows, fingerprint: found.fingerprint });
   if (delivery === 'file') app.jobs.enqueue(record.id);
   return { exportId: record.id, delivery, downloadUrl: exportDownloadPath(record.id) };
 }
