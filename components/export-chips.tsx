@@ -1,9 +1,13 @@
 'use client';
 
-import { useQuery } from '@tanstack/react-query';
 import type { ChatAction } from '@/lib/chat-action';
-import { EXPORT_FORMAT_NAMES, EXPORT_FORMATS, downloadPath, type ExportFormat } from '@/lib/export-formats';
-import { useTRPC } from './trpc';
+import {
+  EXPORT_FORMAT_NAMES,
+  EXPORT_FORMATS,
+  downloadPath,
+  type ExportDelivery,
+  type ExportFormat,
+} from '@/lib/export-formats';
 import { ChipGroup } from './chip-group';
 
 // Suggested exports are data: one entry per format, rendered the same way everywhere.
@@ -12,19 +16,19 @@ const SUGGESTED_FORMATS: readonly ExportFormat[] = EXPORT_FORMAT_NAMES;
 interface ExportChipsProps {
   queryRunId: string;
   totalRows: number;
+  /** As the server decided for this result: "file" exports are jobs with progress in the chat. */
+  delivery: ExportDelivery;
   onAction: (label: string, action: ChatAction) => void;
   busy: boolean;
 }
 
 /**
- * One chip per format. Small results download at once through a plain link; large ones start an
- * export job (progress in the chat) through the same structured action a clarification chip sends.
+ * One chip per format. Results the server streams download at once through a plain link; the ones it
+ * exports as jobs (progress in the chat) go through the same structured action a clarification chip sends.
  */
-export function ExportChips({ queryRunId, totalRows, onAction, busy }: ExportChipsProps) {
-  const trpc = useTRPC();
-  const threshold = useQuery(trpc.chat.info.queryOptions()).data?.exportJobThresholdRows ?? Number.POSITIVE_INFINITY;
+export function ExportChips({ queryRunId, totalRows, delivery, onAction, busy }: ExportChipsProps) {
   const rows = `${totalRows.toLocaleString('en-US')} ${totalRows === 1 ? 'row' : 'rows'}`;
-  const asJob = totalRows > threshold;
+  const asJob = delivery === 'file';
   return (
     <ChipGroup label="Export this result">
       <span className="chips-label">Export</span>

@@ -84,7 +84,13 @@ export function ResultView({
       </details>
       {result.columns.length > 0 ? <ResultGrid result={result} /> : null}
       <div className={styles.actions}>
-        <ExportChips queryRunId={result.queryRunId} totalRows={result.totalRows} onAction={onAction} busy={busy} />
+        <ExportChips
+          queryRunId={result.queryRunId}
+          totalRows={result.totalRows}
+          delivery={result.exportDelivery}
+          onAction={onAction}
+          busy={busy}
+        />
         <SaveQuery queryRunId={result.queryRunId} title={result.title} />
       </div>
     </div>

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { idSchema } from './ids';
 import { chatOptionSchema } from './chat-action';
-import { exportFormatSchema } from './export-request';
+import { exportDeliverySchema, exportFormatSchema } from './export-request';
 import { MAX_MESSAGE_LENGTH } from './limits';
 
 /** A preview cell as the browser receives it: big integers and exact decimals arrive as text. */
@@ -18,6 +18,8 @@ export const queryResultPayloadSchema = z.object({
   columns: z.array(previewColumnSchema),
   rows: z.array(z.array(previewCellSchema)),
   totalRows: z.number().int().nonnegative(),
+  /** How its export chips deliver, as the server decided: a link that streams, or a job. */
+  exportDelivery: exportDeliverySchema.default('stream'),
 });
 
 const errorPayloadSchema = z.object({ kind: z.literal('error') });
@@ -29,7 +31,7 @@ export const exportPayloadSchema = z.object({
   format: exportFormatSchema,
   archive: z.boolean(),
   /** "file": a job prepares it with progress, then it downloads; "stream": it downloads at once. */
-  delivery: z.enum(['stream', 'file']).default('stream'),
+  delivery: exportDeliverySchema.default('stream'),
   downloadUrl: z.string(),
   files: z.array(
     z.object({ queryRunId: z.string(), position: z.number().int(), title: z.string(), rowCount: z.number().int() }),

@@ -5,6 +5,13 @@
 export const EXPORT_FORMAT_NAMES = ['csv', 'json', 'xlsx'] as const;
 export type ExportFormat = (typeof EXPORT_FORMAT_NAMES)[number];
 
+/**
+ * How an export reaches the person: "stream" downloads at once from the data source; "file" is a job
+ * that writes the file with progress, kept for an hour. The server decides (deliveryFor).
+ */
+export const EXPORT_DELIVERIES = ['stream', 'file'] as const;
+export type ExportDelivery = (typeof EXPORT_DELIVERIES)[number];
+
 export const EXPORT_FORMATS: Record<
   ExportFormat,
   { label: string; extension: string; contentType: string; useFor: string }

@@ -14,6 +14,14 @@ export const preferencesSchema = z.object({
 });
 export type Preferences = z.infer<typeof preferencesSchema>;
 
+/** The options that shape an export's bytes, snapshotted when the export is planned. */
+export const exportOptionsSchema = preferencesSchema.pick({
+  csvByteOrderMark: true,
+  includeMetadata: true,
+  neutraliseFormulas: true,
+});
+export type ExportOptions = z.infer<typeof exportOptionsSchema>;
+
 export const preferencesUpdateSchema = preferencesSchema
   .partial()
   .refine((patch) => Object.keys(patch).length > 0, 'Change at least one setting.');

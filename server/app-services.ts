@@ -1,16 +1,21 @@
 import type { ExportProgress } from '@/lib/export-progress';
 import type { AppDb } from './db/client';
+import type { RunningExports } from './export/running';
 import type { ExportStorage } from './export/storage';
 import type { DataSource } from './query/data-source';
 
 // What use cases are given to work with. They receive these; only the wiring (services.ts, the
 // CLI, the route handlers) builds them, so no use-case module imports the wiring.
 
-/** What services work with: the app database, the data source users query, export storage and jobs. */
+/**
+ * What services work with: the app database, the data source users query, export storage, the
+ * exports running in this process (streams and jobs, for cancel) and the job runner.
+ */
 export interface AppServices {
   db: AppDb;
   dataSource: DataSource;
   storage: ExportStorage;
+  running: RunningExports;
   jobs: ExportJobs;
 }
 
@@ -20,8 +25,6 @@ export interface ExportJobs {
   enqueue(exportId?: string): void;
   /** Cancels one of the user's jobs; false when there was nothing to cancel. */
   cancel(userId: string, exportId: string): Promise<boolean>;
-  /** Cancels the user's queued and running jobs of a chat; returns how many. */
-  cancelChat(userId: string, chatId: string): Promise<number>;
   /** Progress events of one export in this process. */
   subscribe(exportId: string, listener: (progress: ExportProgress) => void): () => void;
   /** Removes expired files now (it also runs every minute). */

@@ -2,6 +2,7 @@ import { getAppDb, type AppDb } from './db/client';
 import { getEnv, isPostgresUrl } from './env';
 import { ensureDemoUser } from './auth/service';
 import { limitHeapGrowth } from './heap';
+import { RunningExports } from './export/running';
 import { createLocalDiskStorage } from './export/storage';
 import type { AppServices } from './app-services';
 import { createInProcessExportJobs, type ExportJobOptions } from './jobs/export-jobs';
@@ -27,13 +28,13 @@ export type JobRunner = { kind: 'in-process' } | { kind: 'pg-boss'; connectionSt
  * only when it is used (it and its driver cost the embedded default memory for nothing).
  */
 export async function assembleServices(
-  parts: Omit<AppServices, 'jobs'>,
+  parts: Omit<AppServices, 'jobs' | 'running'>,
   jobOptions: ExportJobOptions,
   runner: JobRunner = { kind: 'in-process' },
 ): Promise<AppServices> {
   // Every process that runs exports (web or worker) assembles its services here first.
   limitHeapGrowth();
-  const services = { ...parts } as AppServices;
+  const services = { ...parts, running: new RunningExports() } as AppServices;
   services.jobs =
     runner.kind === 'pg-boss'
       ? (await import('./jobs/pg-boss-jobs')).createPgBossExportJobs(services, jobOptions, runner)

@@ -5,7 +5,13 @@ import {
   type QueryResultPayload,
   type SendMessageInput,
 } from '@/lib/chat-message';
-import { EXPORT_FORMAT_NAMES, EXPORT_FORMATS, exportDownloadPath, type ExportFormat } from '@/lib/export-request';
+import {
+  EXPORT_FORMAT_NAMES,
+  EXPORT_FORMATS,
+  type ExportDelivery,
+  exportDownloadPath,
+  type ExportFormat,
+} from '@/lib/export-request';
 import { CONFIDENCE_THRESHOLD, type Intent, type QuerySpec } from '@/lib/intent';
 import { EXTENDED_PREVIEW_ROW_LIMIT } from '@/lib/limits';
 import { savedQueryNameSchema } from '@/lib/saved-query';
@@ -13,8 +19,8 @@ import type { SessionUser } from '../auth/service';
 import type { Chat, Message, QueryRun } from '../db/client';
 import { NotFoundError, UserFacingError } from '../errors';
 import { previewCell, previewColumns } from '../export/cells';
-import { abortChatExports } from '../export/running';
-import { createExport, deliveryFor, encoderOptionsFor, exportFingerprint, ownFormats } from '../export/service';
+import { deliveryFor, planExport } from '../export/plan';
+import { cancelChatExports, ownFormats } from '../export/service';
 import { parserRouter, type MessageRouter, type Routed } from '../intent/router';
 import {
   choice,
@@ -268,6 +274,7 @@ async function runQuery(app: AppServices, user: SessionUser, chat: Chat, query: 
       columns: previewColumns(preview.columns, preview.rows),
       rows: preview.rows.map((row) => row.map(previewCell)),
       totalRows: preview.totalRows,
+      exportDelivery: deliveryFor(preview.totalRows),
     },
     queryRunId: run.id,
   };
@@ -275,7 +282,7 @@ async function runQuery(app: AppServices, user: SessionUser, chat: Chat, query: 
 
 async function answerIntent(app: AppServices, user: SessionUser, chat: Chat, intent: Intent): Promise<Reply> {
   if (intent.intent === 'cancel') {
-    const cancelled = abortChatExports(user.id, chat.id).length + (await app.jobs.cancelChat(user.id, chat.id));
+    const cancelled = await cancelChatExports(app, user.id, chat.id);
     return {
       content:
         cancelled > 0
@@ -355,7 +362,6 @@ async function startExport(
   fromDefault: boolean,
   memberFormats?: Record<string, ExportFormat>,
 ): Promise<Reply> {
-  const total = runs.reduce((sum, run) => sum + run.rowCount, 0);
   const what = exportDescription(runs, format, archive, fromDefault, memberFormats);
   const files = runs.map((run) => ({
     queryRunId: run.id,
@@ -363,7 +369,7 @@ async function startExport(
     title: run.title,
     rowCount: run.rowCount,
   }));
-  const started = (content: string, record: { id: string; archive: boolean }, delivery: 'stream' | 'file'): Reply => ({
+  const started = (content: string, record: { id: string; archive: boolean }, delivery: ExportDelivery): Reply => ({
     content,
     payload: {
       kind: 'export',
@@ -376,49 +382,26 @@ async function startExport(
     },
   });
 
-  // Large exports become a job: progress in the chat, a file kept for an hour, reused if asked again.
-  if (deliveryFor(total) === 'file') {
-    const isArchive = archive || runs.length > 1;
-    const fingerprint = exportFingerprint(
-      runs.map((run) => `${memberFormats?.[run.id] ?? format}:${run.sql}`),
-      format,
-      isArchive,
-      await encoderOptionsFor(app, user.id),
-    );
-    const ready = await app.db.export.findFirst({
-      where: { userId: user.id, fingerprint, status: 'succeeded', delivery: 'file', expiresAt: { gt: new Date() } },
-      orderBy: { finishedAt: 'desc' },
-    });
-    if (ready) {
-      const minutes = Math.max(1, Math.round((Date.now() - (ready.finishedAt ?? ready.createdAt).getTime()) / 60_000));
-      return started(
-        `The same export (${what}) finished ${minutes} min ago and is still available: downloading that file.`,
-        ready,
-        'file',
-      );
-    }
-    const record = await createExport(app, user, {
-      queryRunIds: runs.map((run) => run.id),
-      format,
-      archive,
-      chatId: chat.id,
-      delivery: 'file',
-      totalRows: total,
-      fingerprint,
-      memberFormats,
-    });
-    app.jobs.enqueue(record.id);
-    return started(`Preparing ${what}. It downloads when ready and stays available for an hour.`, record, 'file');
-  }
-
-  const record = await createExport(app, user, {
-    queryRunIds: runs.map((run) => run.id),
+  // Large exports become a job (progress in the chat, a file kept for an hour); the same job's file,
+  // still kept, is offered again rather than run twice.
+  const plan = await planExport(app, user, {
+    contents: { queryRunIds: runs.map((run) => run.id), memberFormats },
     format,
     archive,
     chatId: chat.id,
-    memberFormats,
   });
-  return started(`Exporting ${what}.`, record, 'stream');
+  if (plan.reused) {
+    const finished = plan.record.finishedAt ?? plan.record.createdAt;
+    const minutes = Math.max(1, Math.round((Date.now() - finished.getTime()) / 60_000));
+    return started(
+      `The same export (${what}) finished ${minutes} min ago and is still available: downloading that file.`,
+      plan.record,
+      'file',
+    );
+  }
+  if (plan.delivery === 'file')
+    return started(`Preparing ${what}. It downloads when ready and stays available for an hour.`, plan.record, 'file');
+  return started(`Exporting ${what}.`, plan.record, 'stream');
 }
 
 async function saveDefaultFormat(app: AppServices, user: SessionUser, format: ExportFormat): Promise<void> {

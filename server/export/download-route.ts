@@ -6,7 +6,7 @@ import { describeError } from '../errors';
 import { log } from '../log';
 import type { AppServices } from '../app-services';
 import { getAppServices } from '../services';
-import { createSqlExport, startExportDownload, startQueryRunDownload, type ExportDownload } from './service';
+import { startExportDownload, startQueryRunDownload, startSqlDownload, type ExportDownload } from './service';
 
 function problem(status: number, message: string, headers: Record<string, string> = {}): Response {
   return Response.json({ error: message }, { status, headers: { 'Cache-Control': 'no-store', ...headers } });
@@ -83,7 +83,6 @@ export function handleApiExport(request: Request, services?: AppServices): Promi
     }
     const body = apiExportSchema.safeParse(json);
     if (!body.success) return problem(400, body.error.issues[0]?.message ?? 'Invalid request.');
-    const record = await createSqlExport(app, user, body.data);
-    return startExportDownload(app, user, record.id);
+    return startSqlDownload(app, user, body.data);
   });
 }

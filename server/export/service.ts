@@ -1,90 +1,31 @@
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { EXPORT_FORMATS, exportDownloadPath, type ExportFormat } from '@/lib/export-request';
+import { EXPORT_FORMATS, exportDownloadPath, type ExportDelivery, type ExportFormat } from '@/lib/export-request';
+import { ACTIVE_EXPORT_STATUSES } from '@/lib/export-progress';
 import { contentDisposition, exportFilename } from '@/lib/filename';
+import type { AppServices } from '../app-services';
 import type { SessionUser } from '../auth/service';
 import type { Chat, Export } from '../db/client';
-import type { ExportItem, QueryRun } from '../db/generated/sqlite/client';
+import type { QueryRun } from '../db/generated/sqlite/client';
 import { getEnv } from '../env';
 import { InvalidRequestError, NotFoundError } from '../errors';
-import { trimStatement } from '../query/guard';
-import { asUserFacing, checkSql } from '../query/service';
-import type { AppServices } from '../app-services';
-import { getPreferences } from '../preferences/service';
-import type { EncoderOptions } from './encoders';
 import { log } from '../log';
+import { getPreferences } from '../preferences/service';
+import { planExport } from './plan';
 import { checkExportRateLimit } from './rate-limit';
-import { registerRunningExport } from './running';
-import { openEncodedFile, type EncodedFile } from './stream';
-import { zipQueryResults } from './zip';
+import {
+  type ExportOutcome,
+  type ExportSink,
+  type ExportWithContents,
+  recordExportOutcome,
+  runExport,
+  withContents,
+} from './run';
 
 export interface ExportDownload {
   exportId: string;
   filename: string;
   headers: Record<string, string>;
   body: ReadableStream<Uint8Array>;
-}
-
-export type ExportWithContents = Export & { items: Array<ExportItem & { queryRun: QueryRun }>; chat: Chat | null };
-
-const withContents = { items: { include: { queryRun: true }, orderBy: { position: 'asc' } }, chat: true } as const;
-
-export type ExportDelivery = 'stream' | 'file';
-
-/** The one stream-or-job rule: above EXPORT_JOB_THRESHOLD_ROWS an export becomes a job with progress and a kept file. */
-export function deliveryFor(totalRows: number): ExportDelivery {
-  return totalRows > getEnv().EXPORT_JOB_THRESHOLD_ROWS ? 'file' : 'stream';
-}
-
-/** What identifies "the same export": SQL, format, options and user. */
-export function exportFingerprint(
-  sqls: string[],
-  format: ExportFormat,
-  archive: boolean,
-  options: EncoderOptions,
-): string {
-  return createHash('sha256').update(JSON.stringify({ sqls, format, archive, options })).digest('hex');
-}
-
-/** Records an export of some of the user's query runs; every run must be theirs, or none is used. */
-export async function createExport(
-  app: AppServices,
-  user: SessionUser,
-  request: {
-    queryRunIds: string[];
-    format: ExportFormat;
-    archive: boolean;
-    chatId: string | null;
-    delivery?: ExportDelivery;
-    totalRows?: number;
-    fingerprint?: string;
-    memberFormats?: Record<string, ExportFormat>;
-  },
-): Promise<Export> {
-  const ids = [...new Set(request.queryRunIds)];
-  const owned = await app.db.queryRun.count({ where: { id: { in: ids }, userId: user.id } });
-  if (owned !== ids.length)
-    throw new NotFoundError(ids.length === 1 ? 'That query result' : 'One of those query results');
-  await checkExportRateLimit(app.db, user.id, getEnv().EXPORT_RATE_LIMIT_PER_MINUTE);
-  return app.db.export.create({
-    data: {
-      userId: user.id,
-      chatId: request.chatId,
-      format: request.format,
-      archive: request.archive || ids.length > 1,
-      status: 'queued',
-      delivery: request.delivery ?? 'stream',
-      totalRows: request.totalRows ?? null,
-      fingerprint: request.fingerprint ?? null,
-      items: {
-        create: ids.map((queryRunId, index) => ({
-          queryRunId,
-          position: index + 1,
-          format: request.memberFormats?.[queryRunId] ?? null,
-        })),
-      },
-    },
-  });
 }
 
 /**
@@ -110,49 +51,10 @@ export async function ownFormats(
   );
 }
 
-/** Records a scripted export of SQL the user sent (POST /api/v1/exports); the guard runs first. */
-export async function createSqlExport(
-  app: AppServices,
-  user: SessionUser,
-  request: { sql: string; format: ExportFormat; title?: string },
-): Promise<Export> {
-  const guarded = await checkSql(app.dataSource, request.sql);
-  await checkExportRateLimit(app.db, user.id, getEnv().EXPORT_RATE_LIMIT_PER_MINUTE);
-  return app.db.export.create({
-    data: {
-      userId: user.id,
-      format: request.format,
-      status: 'queued',
-      sql: guarded.sql,
-      title: request.title ?? (guarded.tables.join(', ') || 'export'),
-    },
-  });
-}
-
-export async function encoderOptionsFor(app: AppServices, userId: string): Promise<EncoderOptions> {
-  const preferences = await getPreferences(app.db, userId);
-  return {
-    csvByteOrderMark: preferences.csvByteOrderMark,
-    neutraliseFormulas: preferences.neutraliseFormulas,
-    includeMetadata: preferences.includeMetadata,
-  };
-}
-
 async function findExport(app: AppServices, userId: string, exportId: string): Promise<ExportWithContents> {
   const found = await app.db.export.findFirst({ where: { id: exportId, userId }, include: withContents });
   if (!found) throw new NotFoundError('That export');
   return found;
-}
-
-/** What the file holds: the chat's query runs, or the SQL of a scripted export, each with its format. */
-function membersOf(record: ExportWithContents): Array<{ title: string; sql: string; format: ExportFormat }> {
-  const format = record.format as ExportFormat;
-  if (record.sql) return [{ title: record.title ?? 'export', sql: record.sql, format }];
-  return record.items.map((item) => ({
-    title: item.queryRun.title,
-    sql: item.queryRun.sql,
-    format: (item.format as ExportFormat | null) ?? format,
-  }));
 }
 
 function exportFileInfo(
@@ -167,49 +69,6 @@ function exportFileInfo(
     filename: exportFilename(title, EXPORT_FORMATS[format].extension, at),
     contentType: EXPORT_FORMATS[format].contentType,
   };
-}
-
-/** An export's bytes; closing it closes the cursor even if no chunk was ever read. */
-export type OpenedExport = EncodedFile;
-
-/**
- * Opens an export's contents: opens the first cursor (the data source guards the statement again and
- * reads the first rows), so SQL errors surface here rather than in the middle of a file. Chunks stop
- * once `signal` is aborted.
- */
-export async function openExportContents(
-  app: AppServices,
-  record: ExportWithContents,
-  options: EncoderOptions,
-  startedAt: Date,
-  signal: AbortSignal,
-  onRows: (count: number) => void,
-): Promise<OpenedExport> {
-  const members = membersOf(record);
-  if (members.length === 0) throw new NotFoundError('That export');
-  const format = record.format as ExportFormat;
-  // The data source guards every statement as it opens it; trimming here keeps the metadata's SQL as run.
-  const statements = members.map((member) => ({ ...member, sql: trimStatement(member.sql) }));
-  if (record.archive)
-    return {
-      chunks: zipQueryResults(app.dataSource, statements, options, signal, onRows),
-      close: async () => undefined,
-    };
-  const metadata = { query: statements[0]!.sql, title: members[0]!.title, generatedAt: startedAt };
-  const file = await openEncodedFile(app.dataSource, statements[0]!.sql, format, options, metadata, onRows);
-  return { chunks: abortable(file.chunks, signal), close: file.close };
-}
-
-/** Stops between chunks once `signal` is aborted ("cancel" in the chat). */
-async function* abortable(chunks: AsyncGenerator<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
-  try {
-    for await (const chunk of chunks) {
-      if (signal.aborted) throw signal.reason ?? new Error('aborted');
-      yield chunk;
-    }
-  } finally {
-    await chunks.return(undefined);
-  }
 }
 
 function downloadHeaders(
@@ -228,22 +87,84 @@ function downloadHeaders(
   };
 }
 
-/** Streams the whole result of one of the user's query runs (the suggested chips). */
+/** Streams the whole result of one of the user's query runs (a result's export chips, as a link). */
 export async function startQueryRunDownload(
   app: AppServices,
   user: SessionUser,
   queryRunId: string,
   format: ExportFormat,
 ): Promise<ExportDownload> {
-  const record = await createExport(app, user, { queryRunIds: [queryRunId], format, archive: false, chatId: null });
-  return startExportDownload(app, user, record.id);
+  const plan = await planExport(app, user, {
+    contents: { queryRunIds: [queryRunId] },
+    format,
+    archive: false,
+    chatId: null,
+    streamOnly: true,
+  });
+  return startExportDownload(app, user, plan.record.id);
+}
+
+/** Streams SQL sent through the API (POST /api/v1/exports); the guard runs first. */
+export async function startSqlDownload(
+  app: AppServices,
+  user: SessionUser,
+  request: { sql: string; format: ExportFormat; title?: string },
+): Promise<ExportDownload> {
+  const plan = await planExport(app, user, {
+    contents: { sql: request.sql, title: request.title },
+    format: request.format,
+    archive: false,
+    chatId: null,
+    streamOnly: true,
+  });
+  return startExportDownload(app, user, plan.record.id);
+}
+
+/**
+ * A ReadableStream that a running export writes into: `write` waits until the reader has taken the
+ * previous piece, so rows leave the cursor only as fast as the client reads and memory stays flat.
+ * `started` settles at the first piece; `closed` aborts when the client goes away.
+ */
+function responseSink(closed: AbortController, ended: () => Promise<unknown>) {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let wake: (() => void) | null = null;
+  const wakeWriter = () => {
+    wake?.();
+    wake = null;
+  };
+  let markStarted!: () => void;
+  const started = new Promise<void>((resolve) => (markStarted = resolve));
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start: (streamController) => {
+        controller = streamController;
+      },
+      pull: wakeWriter,
+      cancel: async () => {
+        // The client went away: stop the cursor, and wait until the run recorded it as cancelled.
+        closed.abort();
+        wakeWriter();
+        await ended();
+      },
+    },
+    { highWaterMark: 1 },
+  );
+  const sink: ExportSink = {
+    async write(chunk) {
+      if (closed.signal.aborted) throw new Error('The download was closed.');
+      controller.enqueue(chunk);
+      markStarted();
+      while ((controller.desiredSize ?? 0) <= 0 && !closed.signal.aborted)
+        await new Promise<void>((resolve) => (wake = resolve));
+    },
+  };
+  return { body, sink, started, controller: () => controller };
 }
 
 /**
  * Delivers one of the user's exports. A job's finished file is served from export storage while it
- * lives; anything else streams from the data source: rows are pulled from the cursor only as fast as
- * the client reads, so memory stays flat at any row count. Streaming an export again records a new
- * export with the same contents.
+ * lives; anything else streams from the data source as it is read. Streaming an export again records
+ * a new export with the same contents and options.
  */
 export async function startExportDownload(
   app: AppServices,
@@ -254,16 +175,8 @@ export async function startExportDownload(
   if (found.delivery === 'file') return serveStoredFile(app, found);
   if (found.status !== 'queued') await checkExportRateLimit(app.db, user.id, getEnv().EXPORT_RATE_LIMIT_PER_MINUTE);
   const record = found.status === 'queued' ? found : await copyExport(app, found, { delivery: 'stream' });
-  const options = await encoderOptionsFor(app, user.id);
   const startedAt = new Date();
   await app.db.export.update({ where: { id: record.id }, data: { status: 'running', startedAt } });
-
-  let rowCount = 0;
-  let bytes = 0;
-  let settled = false;
-  let opened: OpenedExport | null = null;
-  const abort = new AbortController();
-  const unregister = registerRunningExport(record.id, { userId: user.id, chatId: record.chatId, abort });
   const streamLog = log.child({
     exportId: record.id,
     userId: user.id,
@@ -272,84 +185,51 @@ export async function startExportDownload(
     delivery: 'stream',
   });
   streamLog.info('export started');
-  const finish = async (status: 'succeeded' | 'failed' | 'cancelled', error?: string) => {
-    if (settled) return;
-    settled = true;
-    unregister();
-    const fields = { status, rows: rowCount, bytes, durationMs: Date.now() - startedAt.getTime() };
-    if (status === 'failed') streamLog.error({ ...fields, error }, 'export failed');
-    else streamLog.info(fields, 'export finished');
-    // Ignored: the export's outcome is decided already; its cursor ends with its process or connection.
-    await opened?.close().catch(() => undefined);
-    await app.db.export
-      .update({
-        where: { id: record.id },
-        data: {
-          status,
-          rowCount,
-          bytes: BigInt(bytes),
-          durationMs: Date.now() - startedAt.getTime(),
-          finishedAt: new Date(),
-          error: error ?? null,
-        },
-      })
-      // The download itself is unaffected; a record that cannot be written keeps its last state, so log why.
-      .catch((failure: unknown) => streamLog.error({ err: failure, status }, 'could not record the export outcome'));
-  };
 
-  // The first piece is read before the response is made: a query that fails before its first row
-  // answers with a status and a sentence, never a 200 followed by a cut-off file.
-  let first: IteratorResult<Uint8Array> | null;
-  try {
-    opened = await openExportContents(app, record, options, startedAt, abort.signal, (count) => (rowCount += count));
-    first = await opened.chunks.next();
-  } catch (error) {
-    const userFacing = asUserFacing(error);
-    await finish('failed', userFacing instanceof Error ? userFacing.message : 'Export failed.');
-    throw userFacing;
-  }
-  const chunks = opened.chunks;
-
-  const body = new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        try {
-          const next = first ?? (await chunks.next());
-          first = null;
-          if (next.done) {
-            // Recorded before the stream ends, so whoever saw the whole file also sees the record.
-            await finish('succeeded');
-            controller.close();
-            return;
-          }
-          bytes += next.value.byteLength;
-          controller.enqueue(next.value);
-        } catch (error) {
-          // Ignored: the error below is the outcome; closing only releases the cursor.
-          await chunks.return(undefined).catch(() => undefined);
-          if (abort.signal.aborted) {
-            await finish('cancelled');
-            controller.error(new Error('The export was cancelled.'));
-            return;
-          }
-          const userFacing = asUserFacing(error);
-          await finish('failed', userFacing instanceof Error ? userFacing.message : 'Export failed.');
-          controller.error(userFacing);
-        }
-      },
-      async cancel() {
-        // The client went away: stop the cursor and record why the file is incomplete.
-        abort.abort();
-        // Ignored: the export is cancelled either way.
-        await chunks.return(undefined).catch(() => undefined);
-        await finish('cancelled');
-      },
+  const { signal, unregister } = app.running.register(record.id, {
+    userId: user.id,
+    chatId: record.chatId,
+    delivery: 'stream',
+  });
+  const closed = new AbortController();
+  const cancelled = AbortSignal.any([signal, closed.signal]);
+  const response = responseSink(closed, () => run);
+  const run: Promise<ExportOutcome> = runExport(app, record, response.sink, { startedAt, signal: cancelled }).then(
+    async (outcome) => {
+      unregister();
+      const fields = {
+        status: outcome.status,
+        rows: outcome.rows,
+        bytes: outcome.bytes,
+        durationMs: outcome.durationMs,
+      };
+      if (outcome.status === 'failed') streamLog.error({ ...fields, error: outcome.error }, 'export failed');
+      else streamLog.info(fields, 'export finished');
+      // Recorded before the stream ends, so whoever saw the whole file also sees the record. The
+      // download itself is unaffected if it cannot be written; the record keeps its last state, so log why.
+      await recordExportOutcome(app, record.id, outcome).catch((failure: unknown) =>
+        streamLog.error({ err: failure, status: outcome.status }, 'could not record the export outcome'),
+      );
+      return outcome;
     },
-    { highWaterMark: 1 },
   );
+  void run.then((outcome) => {
+    const controller = response.controller();
+    // Ignored: a stream the client already cancelled cannot be closed or errored again.
+    try {
+      if (outcome.status === 'succeeded') controller.close();
+      else if (outcome.status === 'cancelled') controller.error(new Error('The export was cancelled.'));
+      else controller.error(outcome.failure);
+    } catch {}
+  });
 
+  // The response is made once the first piece is ready: a query that fails before its first byte
+  // answers with a status and a sentence, never a 200 followed by a cut-off file.
+  const first = await Promise.race([response.started.then(() => null), run]);
+  if (first && first.status !== 'succeeded')
+    throw first.failure ?? new InvalidRequestError('The export was cancelled.');
   const { filename, contentType } = exportFileInfo(record, startedAt);
-  return { exportId: record.id, filename, body, headers: downloadHeaders(filename, contentType) };
+  return { exportId: record.id, filename, body: response.body, headers: downloadHeaders(filename, contentType) };
 }
 
 /** A job's file: served while it lives; anything else is explained in a sentence. */
@@ -389,6 +269,7 @@ function copyExport(
       archive: found.archive,
       sql: found.sql,
       title: found.title,
+      options: found.options,
       status: 'queued',
       ...extra,
       items: {
@@ -424,22 +305,33 @@ export async function exportQueryRuns(
   queryRunIds: string[],
   format: ExportFormat | 'own',
 ): Promise<{ exportId: string; delivery: ExportDelivery; downloadUrl: string }> {
-  const runs = await app.db.queryRun.findMany({
-    where: { id: { in: queryRunIds }, userId: user.id },
-    select: { rowCount: true },
-  });
-  const total = runs.reduce((sum, run) => sum + run.rowCount, 0);
-  const delivery = deliveryFor(total);
   const memberFormats = format === 'own' ? await ownFormats(app, user.id, queryRunIds) : undefined;
-  const record = await createExport(app, user, {
-    queryRunIds,
+  const plan = await planExport(app, user, {
+    contents: { queryRunIds, memberFormats },
     format: format === 'own' ? (memberFormats?.[queryRunIds[0]!] ?? 'csv') : format,
     archive: true,
     chatId: null,
-    delivery,
-    totalRows: total,
-    memberFormats,
   });
-  if (delivery === 'file') app.jobs.enqueue(record.id);
-  return { exportId: record.id, delivery, downloadUrl: exportDownloadPath(record.id) };
+  return { exportId: plan.record.id, delivery: plan.delivery, downloadUrl: exportDownloadPath(plan.record.id) };
+}
+
+/**
+ * "Cancel" in a chat: stops the user's exports of that chat, streams and jobs, running here or queued
+ * or running in another process. Returns how many were stopped.
+ */
+export async function cancelChatExports(app: AppServices, userId: string, chatId: string): Promise<number> {
+  const abortedHere = app.running.abortChat(userId, chatId);
+  const elsewhere = await app.db.export.findMany({
+    where: {
+      userId,
+      chatId,
+      delivery: 'file',
+      status: { in: [...ACTIVE_EXPORT_STATUSES] },
+      id: { notIn: abortedHere },
+    },
+    select: { id: true },
+  });
+  let cancelled = abortedHere.length;
+  for (const { id } of elsewhere) if (await app.jobs.cancel(userId, id)) cancelled++;
+  return cancelled;
 }

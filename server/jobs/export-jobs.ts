@@ -2,12 +2,11 @@ import { EventEmitter } from 'node:events';
 import { EXPORT_FORMATS, exportDownloadPath, type ExportFormat } from '@/lib/export-request';
 import { ACTIVE_EXPORT_STATUSES, isTerminal, type ExportProgress, type ExportStatus } from '@/lib/export-progress';
 import type { Export } from '../db/client';
-import { NotFoundError, UserFacingError } from '../errors';
-import { encoderOptionsFor, openExportContents, type ExportWithContents, type OpenedExport } from '../export/service';
+import { NotFoundError } from '../errors';
+import { type ExportSink, type ExportWithContents, recordExportOutcome, runExport, withContents } from '../export/run';
 import type { StoredFileWriter } from '../export/storage';
 import { HISTORY_KEEP_PER_USER } from '@/lib/history';
 import { log } from '../log';
-import { asUserFacing } from '../query/service';
 import type { AppServices, ExportJobs } from '../app-services';
 
 /** Export jobs: large exports written to export storage, with progress, cancel and expiry. */
@@ -21,14 +20,6 @@ export interface ExportJobOptions {
 
 const PROGRESS_EVERY_ROWS = 1_000;
 
-const STORAGE_FULL_MESSAGE =
-  'The export storage is full, so the file could not be saved. Try again later, or ask an administrator to free space.';
-
-/** The disk (or quota) of export storage ran out while the file was written. */
-function isStorageFull(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  return code === 'ENOSPC' || code === 'EDQUOT';
-}
 /** Retries a database write for about a minute (1 s, then 2 s apart), then gives up with its error. */
 async function untilWritten<T>(write: () => Promise<T>, jobLog: typeof log, attempts = 30): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -82,24 +73,20 @@ export function progressOf(
 export function createExportJobCore(app: AppServices, options: ExportJobOptions) {
   const events = new EventEmitter();
   events.setMaxListeners(0);
-  const running = new Map<string, { userId: string; chatId: string | null; abort: AbortController }>();
+  // This runner's jobs (the registry of app.running also holds streams, and other runners' jobs).
+  const mine = new Map<string, { unregister: () => void }>();
   const active = new Set<Promise<void>>();
   // Set when this process stops: its running jobs go back to the queue instead of being cancelled.
   let shuttingDown = false;
   const publish = (progress: ExportProgress) => events.emit(progress.exportId, progress);
 
   /** Runs an export this process has claimed (status already "running"). */
-  async function run(exportId: string): Promise<void> {
-    const abort = running.get(exportId)?.abort ?? new AbortController();
+  async function run(exportId: string, signal: AbortSignal): Promise<void> {
     const record = (await app.db.export.findUnique({
       where: { id: exportId },
-      include: { items: { include: { queryRun: true }, orderBy: { position: 'asc' } }, chat: true },
+      include: withContents,
     })) as ExportWithContents | null;
-    if (!record) {
-      running.delete(exportId);
-      return;
-    }
-    running.set(exportId, { userId: record.userId, chatId: record.chatId, abort });
+    if (!record) return;
     const startedAt = record.startedAt ?? new Date();
     const jobLog = log.child({
       exportId,
@@ -130,48 +117,38 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
           select: { cancelRequestedAt: true },
         })
         .then((state) => {
-          if (state.cancelRequestedAt) abort.abort();
+          if (state.cancelRequestedAt) app.running.abort(exportId);
         })
         // Ignored: a missed check is made again at the next tick.
         .catch(() => undefined);
     }, options.progressIntervalMs);
     ticker.unref();
+    if (record.cancelRequestedAt) app.running.abort(exportId);
     let writer: StoredFileWriter | null = null;
-    let opened: OpenedExport | null = null;
-    let outcome: { status: ExportStatus; error: string | null };
-    try {
-      const encoderOptions = await encoderOptionsFor(app, record.userId);
-      if (abort.signal.aborted || record.cancelRequestedAt) throw new Error('cancelled before it started');
-      writer = await app.storage.create(key);
-      opened = await openExportContents(app, record, encoderOptions, startedAt, abort.signal, (count) => {
-        rows += count;
-        if (rows - publishedRows >= PROGRESS_EVERY_ROWS) report();
-      });
-      for await (const chunk of opened.chunks) {
-        bytes += chunk.byteLength;
+    const file: ExportSink = {
+      async write(chunk) {
+        writer ??= await app.storage.create(key);
         await writer.write(chunk);
-      }
-      await writer.commit();
-      writer = null;
-      outcome = { status: 'succeeded', error: null };
-    } catch (error) {
-      // Ignored: the failure is recorded below; a partial file left behind is removed by cleanup.
-      await writer?.discard().catch(() => undefined);
-      const cancelled = abort.signal.aborted || record.cancelRequestedAt !== null;
-      const userFacing = asUserFacing(error);
-      const message = isStorageFull(error)
-        ? STORAGE_FULL_MESSAGE
-        : userFacing instanceof UserFacingError
-          ? userFacing.message
-          : 'The export failed. Please try again.';
-      outcome = cancelled ? { status: 'cancelled', error: null } : { status: 'failed', error: message };
-      if (!cancelled) jobLog.error({ err: error, rowsWritten: rows }, 'export failed');
-    } finally {
-      clearInterval(ticker);
-      // Ignored: the cursor's own failure is already the outcome; its process or connection is ended either way.
-      await opened?.close().catch(() => undefined);
-      running.delete(exportId);
-    }
+      },
+      async commit() {
+        writer ??= await app.storage.create(key);
+        await writer.commit();
+      },
+      async discard() {
+        await writer?.discard();
+      },
+    };
+    const outcome = await runExport(app, record, file, {
+      startedAt,
+      signal,
+      onProgress(rowsNow, bytesNow) {
+        rows = rowsNow;
+        bytes = bytesNow;
+        if (rows - publishedRows >= PROGRESS_EVERY_ROWS) report();
+      },
+    });
+    clearInterval(ticker);
+    if (outcome.status === 'failed') jobLog.error({ err: outcome.failure, rowsWritten: outcome.rows }, 'export failed');
     if (
       shuttingDown &&
       outcome.status === 'cancelled' &&
@@ -185,23 +162,15 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
       // Failing the queue's job makes pg-boss hand it to another worker.
       throw new Error('returned to the queue at shutdown');
     }
+    const succeeded = outcome.status === 'succeeded';
     const finishedAt = new Date();
     // The app database may be restarting right now (the data source's failure is often the same
     // outage): keep trying, so the outcome is recorded and the job does not stay "running".
     const updated = await untilWritten(
       () =>
-        app.db.export.update({
-          where: { id: exportId },
-          data: {
-            status: outcome.status,
-            error: outcome.error,
-            rowCount: rows,
-            bytes: BigInt(bytes),
-            durationMs: finishedAt.getTime() - startedAt.getTime(),
-            finishedAt,
-            filePath: outcome.status === 'succeeded' ? key : null,
-            expiresAt: outcome.status === 'succeeded' ? new Date(finishedAt.getTime() + options.fileTtlMs) : null,
-          },
+        recordExportOutcome(app, exportId, outcome, {
+          filePath: succeeded ? key : null,
+          expiresAt: succeeded ? new Date(finishedAt.getTime() + options.fileTtlMs) : null,
         }),
       jobLog,
     );
@@ -213,11 +182,17 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
   /** Starts a claimed export; `stop()` waits for it. Rejects only when it went back to the queue. */
   function start(exportId: string, userId: string, chatId: string | null): Promise<void> {
     // Registered at once, so a cancel that arrives before the job's first row still finds it.
-    running.set(exportId, { userId, chatId, abort: new AbortController() });
-    const task = run(exportId).catch((error: unknown) => {
-      if (shuttingDown) throw error;
-      log.error({ err: error, exportId }, 'export job crashed');
-    });
+    const { signal, unregister } = app.running.register(exportId, { userId, chatId, delivery: 'file' });
+    mine.set(exportId, { unregister });
+    const task = run(exportId, signal)
+      .catch((error: unknown) => {
+        if (shuttingDown) throw error;
+        log.error({ err: error, exportId }, 'export job crashed');
+      })
+      .finally(() => {
+        unregister();
+        mine.delete(exportId);
+      });
     // Ignored: only to wait for the end; the failure is logged above.
     const settled = task.catch(() => undefined);
     active.add(settled);
@@ -264,11 +239,7 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
 
   /** Cancels a queued job at once; a running one here at once, elsewhere within a second. */
   async function cancelRecord(record: Export): Promise<boolean> {
-    const local = running.get(record.id);
-    if (local) {
-      local.abort.abort();
-      return true;
-    }
+    if (app.running.abort(record.id)) return true;
     const queued = await app.db.export.updateMany({
       where: { id: record.id, status: 'queued' },
       data: { status: 'cancelled', finishedAt: new Date() },
@@ -291,14 +262,6 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
       if (isTerminal(record.status as ExportStatus)) return false;
       return cancelRecord(record);
     },
-    async cancelChat(userId, chatId) {
-      const pending = await app.db.export.findMany({
-        where: { userId, chatId, delivery: 'file', status: { in: [...ACTIVE_EXPORT_STATUSES] } },
-      });
-      let count = 0;
-      for (const record of pending) if (await cancelRecord(record)) count++;
-      return count;
-    },
     subscribe(exportId, listener) {
       events.on(exportId, listener);
       return () => events.off(exportId, listener);
@@ -308,11 +271,11 @@ export function createExportJobCore(app: AppServices, options: ExportJobOptions)
 
   async function stop(): Promise<void> {
     shuttingDown = true;
-    for (const job of running.values()) job.abort.abort();
+    for (const exportId of mine.keys()) app.running.abort(exportId);
     await Promise.allSettled([...active]);
   }
 
-  return { jobs, start, running, cleanup, stop };
+  return { jobs, start, running: mine, cleanup, stop };
 }
 
 /** Claims a queued export for this process if its user is under the limit; true when claimed. */

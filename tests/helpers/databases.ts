@@ -1,3 +1,4 @@
+import type { ExportFormat } from '@/lib/export-request';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -85,6 +86,15 @@ export interface TestApp {
  * (always written, so tests can count rows with better-sqlite3) or, when asked, the same demo data in
  * a PostgreSQL database.
  */
+/** Five exports of one result that differ (format, archive), so none is reused as "the same export". */
+export const DIFFERENT_EXPORTS: ReadonlyArray<readonly [ExportFormat, boolean]> = [
+  ['csv', false],
+  ['json', false],
+  ['xlsx', false],
+  ['csv', true],
+  ['json', true],
+];
+
 export const TEST_JOB_OPTIONS: ExportJobOptions = {
   maxRunningPerUser: 2,
   maxRunning: 4,

@@ -3,11 +3,13 @@ import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExportProgress } from '@/lib/export-progress';
-import { createExport } from '@/server/export/service';
+import { planExport } from '@/server/export/plan';
+import { exportQueryRuns } from '@/server/export/service';
+import { updatePreferences } from '@/server/preferences/service';
 import { createInProcessExportJobs } from '@/server/jobs/export-jobs';
 import { currentProgress, followProgress } from '@/server/jobs/progress';
 import { chatSession } from '../helpers/chat';
-import { createTestApp, PROVIDERS, TEST_JOB_OPTIONS, type TestApp } from '../helpers/databases';
+import { createTestApp, DIFFERENT_EXPORTS, PROVIDERS, TEST_JOB_OPTIONS, type TestApp } from '../helpers/databases';
 import { newUser } from '../helpers/users';
 
 const EVENTS = 25_000;
@@ -16,6 +18,11 @@ async function untilDone(app: TestApp, userId: string, exportId: string): Promis
   const seen: ExportProgress[] = [];
   for await (const progress of followProgress(app.services, userId, exportId, undefined, 100)) seen.push(progress);
   return seen;
+}
+
+/** Services whose queue starts nothing: the runner under test is then the only one to claim a job. */
+function withoutQueueing(app: TestApp) {
+  return { ...app.services, jobs: { ...app.services.jobs, enqueue: () => undefined } };
 }
 
 describe.each(PROVIDERS)('export jobs above the threshold, app database on %s', (provider) => {
@@ -68,22 +75,25 @@ describe.each(PROVIDERS)('export jobs above the threshold, app database on %s', 
       const { chat, userId } = await bigResult();
       const run = await app.db.queryRun.findFirstOrThrow({ where: { userId } });
       const user = { id: userId, email: '', name: '' };
-      const job = await createExport(app.services, user, {
-        queryRunIds: [run.id],
-        format,
-        archive: false,
-        chatId: chat.chatId(),
-        delivery: 'file',
-        totalRows: EVENTS,
-      });
+      const job = await (
+        await planExport(app.services, user, {
+          contents: { queryRunIds: [run.id] },
+          format,
+          archive: false,
+          chatId: chat.chatId(),
+        })
+      ).record;
       app.services.jobs.enqueue(job.id);
       await untilDone(app, userId, job.id);
-      const stream = await createExport(app.services, user, {
-        queryRunIds: [run.id],
-        format,
-        archive: false,
-        chatId: chat.chatId(),
-      });
+      const stream = await (
+        await planExport(app.services, user, {
+          contents: { queryRunIds: [run.id] },
+          format,
+          archive: false,
+          chatId: chat.chatId(),
+          streamOnly: true,
+        })
+      ).record;
       const fromFile = Buffer.from(await (await chat.download(`/api/exports/${job.id}/download`)).arrayBuffer());
       const fromStream = Buffer.from(await (await chat.download(`/api/exports/${stream.id}/download`)).arrayBuffer());
       if (format === 'xlsx') {
@@ -138,24 +148,73 @@ describe.each(PROVIDERS)('export jobs above the threshold, app database on %s', 
     expect(await response.json()).toEqual({ error: 'That export file (files are kept for an hour) was not found.' });
   });
 
+  it('decides stream or job on the server: a result above the threshold says so, and its chips start a job', async () => {
+    const session = await newUser(app.db);
+    const chat = await chatSession(app, session.token);
+    const big = await chat.say('SELECT * FROM events ORDER BY id');
+    const small = await chat.say('SELECT * FROM events ORDER BY id LIMIT 5');
+    if (big.payload?.kind !== 'result' || small.payload?.kind !== 'result') throw new Error('expected results');
+    expect(big.payload.exportDelivery).toBe('file');
+    expect(small.payload.exportDelivery).toBe('stream');
+  });
+
+  it('writes a job with the options it was planned with, even if the preferences change before it runs', async () => {
+    const { chat, userId } = await bigResult();
+    const run = await app.db.queryRun.findFirstOrThrow({ where: { userId } });
+    const user = { id: userId, email: '', name: '' };
+    await updatePreferences(app.db, userId, { csvByteOrderMark: false });
+    const plan = await planExport(withoutQueueing(app), user, {
+      contents: { queryRunIds: [run.id] },
+      format: 'csv',
+      archive: false,
+      chatId: chat.chatId(),
+    });
+    expect(plan.delivery).toBe('file');
+    await updatePreferences(app.db, userId, { csvByteOrderMark: true });
+    app.services.jobs.enqueue(plan.record.id);
+    await untilDone(app, userId, plan.record.id);
+    const bytes = Buffer.from(await (await chat.download(`/api/exports/${plan.record.id}/download`)).arrayBuffer());
+    expect(bytes.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf]))).toBe(false);
+    expect(bytes.subarray(0, 3).toString()).toBe('id,');
+    // Asked again now, the options differ: a new file, not the one above.
+    const again = await planExport(withoutQueueing(app), user, {
+      contents: { queryRunIds: [run.id] },
+      format: 'csv',
+      archive: false,
+      chatId: chat.chatId(),
+    });
+    expect(again.reused).toBe(false);
+    expect(again.record.id).not.toBe(plan.record.id);
+  });
+
+  it("reuses history's ZIP of the same queries while its file is kept", async () => {
+    const { userId } = await bigResult();
+    const runs = await app.db.queryRun.findMany({ where: { userId } });
+    const user = { id: userId, email: '', name: '' };
+    const first = await exportQueryRuns(app.services, user, [runs[0]!.id], 'json');
+    expect(first.delivery).toBe('file');
+    await untilDone(app, userId, first.exportId);
+    const second = await exportQueryRuns(app.services, user, [runs[0]!.id], 'json');
+    expect(second.exportId).toBe(first.exportId);
+    const otherFormat = await exportQueryRuns(app.services, user, [runs[0]!.id], 'csv');
+    expect(otherFormat.exportId).not.toBe(first.exportId);
+    await untilDone(app, userId, otherFormat.exportId);
+  });
+
   it('runs at most two jobs per user at once; the rest wait in order and all succeed', async () => {
     const { chat, userId } = await bigResult();
     const runs = await app.db.queryRun.findMany({ where: { userId } });
     const user = { id: userId, email: '', name: '' };
     const ids: string[] = [];
-    for (let index = 0; index < 5; index++) {
-      ids.push(
-        (
-          await createExport(app.services, user, {
-            queryRunIds: [runs[0]!.id],
-            format: index % 2 ? 'json' : 'csv',
-            archive: false,
-            chatId: chat.chatId(),
-            delivery: 'file',
-            totalRows: EVENTS,
-          })
-        ).id,
-      );
+    // Five different exports: an identical one whose file is already kept would be reused, not run.
+    for (const [format, archive] of DIFFERENT_EXPORTS) {
+      const plan = await planExport(app.services, user, {
+        contents: { queryRunIds: [runs[0]!.id] },
+        format,
+        archive,
+        chatId: chat.chatId(),
+      });
+      ids.push(plan.record.id);
     }
     app.services.jobs.enqueue();
     let maxRunning = 0;
@@ -189,22 +248,23 @@ describe.each(PROVIDERS)('export jobs above the threshold, app database on %s', 
     const { chat, userId } = await bigResult();
     const [run] = await app.db.queryRun.findMany({ where: { userId } });
     const user = { id: userId, email: '', name: '' };
-    const older = await createExport(app.services, user, {
-      queryRunIds: [run!.id],
-      format: 'csv',
-      archive: false,
-      chatId: chat.chatId(),
-      delivery: 'file',
-      totalRows: EVENTS,
-    });
-    const newer = await createExport(app.services, user, {
-      queryRunIds: [run!.id],
-      format: 'json',
-      archive: false,
-      chatId: chat.chatId(),
-      delivery: 'file',
-      totalRows: EVENTS,
-    });
+    const planning = withoutQueueing(app);
+    const older = await (
+      await planExport(planning, user, {
+        contents: { queryRunIds: [run!.id] },
+        format: 'csv',
+        archive: false,
+        chatId: chat.chatId(),
+      })
+    ).record;
+    const newer = await (
+      await planExport(planning, user, {
+        contents: { queryRunIds: [run!.id] },
+        format: 'json',
+        archive: false,
+        chatId: chat.chatId(),
+      })
+    ).record;
     // The interleaving made certain: the first claim finds the user at the limit, the next finds
     // one of their jobs already ended. Claims are recorded in the order they succeed.
     let runningCounts = 0;
@@ -242,20 +302,23 @@ describe.each(PROVIDERS)('export jobs above the threshold, app database on %s', 
     const { chat, userId } = await bigResult();
     const run = (await app.db.queryRun.findFirstOrThrow({ where: { userId } })).id;
     const user = { id: userId, email: '', name: '' };
-    const job = await createExport(app.services, user, {
-      queryRunIds: [run],
-      format: 'csv',
-      archive: false,
-      chatId: chat.chatId(),
-      delivery: 'file',
-      totalRows: EVENTS,
-    });
-    const stream = await createExport(app.services, user, {
-      queryRunIds: [run],
-      format: 'csv',
-      archive: false,
-      chatId: chat.chatId(),
-    });
+    const job = await (
+      await planExport(withoutQueueing(app), user, {
+        contents: { queryRunIds: [run] },
+        format: 'csv',
+        archive: false,
+        chatId: chat.chatId(),
+      })
+    ).record;
+    const stream = await (
+      await planExport(app.services, user, {
+        contents: { queryRunIds: [run] },
+        format: 'csv',
+        archive: false,
+        chatId: chat.chatId(),
+        streamOnly: true,
+      })
+    ).record;
     // As a crash would leave them.
     await app.db.export.updateMany({ where: { id: { in: [job.id, stream.id] } }, data: { status: 'running' } });
     const restarted = createInProcessExportJobs(app.services, TEST_JOB_OPTIONS);

@@ -3,11 +3,11 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { SESSION_COOKIE } from '@/server/auth/service';
 import { handleExportDownload, handleQueryRunDownload } from '@/server/export/download-route';
-import { createExport } from '@/server/export/service';
+import { planExport } from '@/server/export/plan';
 import { createInProcessExportJobs } from '@/server/jobs/export-jobs';
 import type { DataSource, EncodedStream, RowStream } from '@/server/query/data-source';
 import { chatSession } from '../helpers/chat';
-import { createTestApp, TEST_JOB_OPTIONS } from '../helpers/databases';
+import { createTestApp, DIFFERENT_EXPORTS, TEST_JOB_OPTIONS } from '../helpers/databases';
 import { newUser } from '../helpers/users';
 
 // Raised for this file only (each test file runs in its own process): the point here is many
@@ -127,14 +127,14 @@ describe('export reliability', () => {
       const chat = await chatSession(app, session.token);
       const result = await chat.say('SELECT * FROM events ORDER BY id');
       if (result.payload?.kind !== 'result') throw new Error(result.content);
-      const record = await createExport(services, session.user, {
-        queryRunIds: [result.payload.queryRunId],
-        format: 'csv',
-        archive: false,
-        chatId: chat.chatId(),
-        delivery: 'file',
-        totalRows: 12_000,
-      });
+      const record = await (
+        await planExport(services, session.user, {
+          contents: { queryRunIds: [result.payload.queryRunId] },
+          format: 'csv',
+          archive: false,
+          chatId: chat.chatId(),
+        })
+      ).record;
       jobs.enqueue();
       await waitFor(
         async () => (await app.db.export.findUniqueOrThrow({ where: { id: record.id } })).status === 'failed',
@@ -168,19 +168,18 @@ describe('export reliability', () => {
         const result = await chat.say('SELECT * FROM events ORDER BY id');
         if (result.payload?.kind !== 'result') throw new Error(result.content);
         const runId = result.payload.queryRunId;
+        // Five different exports each: an identical one whose file is already kept would be reused.
         const created = await Promise.all(
-          (['csv', 'json', 'csv', 'json', 'xlsx'] as const).map((format) =>
-            createExport(app.services, session.user, {
-              queryRunIds: [runId],
+          DIFFERENT_EXPORTS.map(([format, archive]) =>
+            planExport(app.services, session.user, {
+              contents: { queryRunIds: [runId] },
               format,
-              archive: false,
+              archive,
               chatId: chat.chatId(),
-              delivery: 'file',
-              totalRows: 100_000,
             }),
           ),
         );
-        ids.push(...created.map((record) => record.id));
+        ids.push(...created.map((plan) => plan.record.id));
       }
       app.services.jobs.enqueue();
       let worst = 0;

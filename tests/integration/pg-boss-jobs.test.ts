@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExport } from '@/server/export/service';
+import { planExport } from '@/server/export/plan';
 import { chatSession } from '../helpers/chat';
-import { createTestApp, type TestApp } from '../helpers/databases';
+import { createTestApp, DIFFERENT_EXPORTS, type TestApp } from '../helpers/databases';
 import { newUser } from '../helpers/users';
 
 process.env.EXPORT_RATE_LIMIT_PER_MINUTE = '1000';
@@ -55,15 +55,16 @@ describe('export jobs through pg-boss', () => {
   it('keeps each user to two running jobs across the queue', async () => {
     const { session, chat, runId } = await bigRun();
     const ids: string[] = [];
-    for (const format of ['csv', 'json', 'csv', 'json', 'csv'] as const) {
-      const record = await createExport(app.services, session.user, {
-        queryRunIds: [runId],
-        format,
-        archive: false,
-        chatId: chat.chatId(),
-        delivery: 'file',
-        totalRows: 30_000,
-      });
+    // Five different exports: an identical one whose file is already kept would be reused, not run.
+    for (const [format, archive] of DIFFERENT_EXPORTS) {
+      const record = await (
+        await planExport(app.services, session.user, {
+          contents: { queryRunIds: [runId] },
+          format,
+          archive,
+          chatId: chat.chatId(),
+        })
+      ).record;
       ids.push(record.id);
       app.services.jobs.enqueue(record.id);
     }

@@ -62,7 +62,5 @@ export const chatRouter = createTRPCRouter({
     tables: await allowedTables(ctx.services.dataSource),
     // Without a key the assistant runs on the fallback parser: the UI shows an offline badge.
     mode: getEnv().OPENAI_API_KEY ? ('model' as const) : ('offline' as const),
-    // Above this many rows a chip starts a job with progress instead of a direct download.
-    exportJobThresholdRows: getEnv().EXPORT_JOB_THRESHOLD_ROWS,
   })),
 });
