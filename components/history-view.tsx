@@ -3,9 +3,10 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useState } from 'react';
-import { EXPORT_FORMAT_NAMES, EXPORT_FORMATS, type ExportFormat } from '@/lib/export-formats';
+import { EXPORT_FORMAT_NAMES, EXPORT_FORMATS } from '@/lib/export-formats';
 import { formatBytes } from '@/lib/export-progress';
 import type { HistoryFilter } from '@/lib/history';
+import type { ExportQueriesInput } from '@/lib/export-request';
 import { startDownload } from './download';
 import { ExportProgressCard, markStartedHere } from './export-progress';
 import { useTRPC } from './trpc';
@@ -57,7 +58,7 @@ export function HistoryView() {
   const queryClient = useQueryClient();
   const [filter, setFilter] = useState<HistoryFilter>({ status: null, format: null });
   const [selected, setSelected] = useState<string[]>([]);
-  const [batchFormat, setBatchFormat] = useState<ExportFormat | 'own'>('csv');
+  const [batchFormat, setBatchFormat] = useState<ExportQueriesInput['format']>('csv');
   const history = useQuery(trpc.history.list.queryOptions(filter));
   const [scope, setScope] = useState<string | null>(null);
   const chats = useQuery(trpc.chat.list.queryOptions());
@@ -139,7 +140,7 @@ export function HistoryView() {
             Format{' '}
             <select
               value={batchFormat}
-              onChange={(event) => setBatchFormat(event.target.value as ExportFormat | 'own')}
+              onChange={(event) => setBatchFormat(event.target.value as ExportQueriesInput['format'])}
               aria-label="Format for the ZIP"
             >
               <FormatOptions />

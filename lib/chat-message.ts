@@ -60,6 +60,9 @@ const chatMessageTextSchema = z
   .min(1, 'Type a message first.')
   .max(MAX_MESSAGE_LENGTH, `Messages are limited to ${MAX_MESSAGE_LENGTH.toLocaleString('en-US')} characters.`);
 
+/** One of the user's chats. */
+export const chatIdInputSchema = z.object({ chatId: idSchema });
+
 export const sendMessageInputSchema = z.object({
   chatId: idSchema.nullable(),
   text: chatMessageTextSchema,

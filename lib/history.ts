@@ -10,5 +10,8 @@ export const historyFilterSchema = z.object({
 });
 export type HistoryFilter = z.infer<typeof historyFilterSchema>;
 
+/** Jobs finished since `after` (the previous answer's time), for the toasts. */
+export const finishedExportsInputSchema = z.object({ after: z.date().nullable() });
+
 /** Exports kept per user; the cleanup task removes older records and their files. */
 export const HISTORY_KEEP_PER_USER = 100;

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { exportFormatSchema } from '@/lib/export-request';
+import { apiExportRequestSchema, exportFormatSchema } from '@/lib/export-request';
 import { userForAuthorizationHeader } from '../auth/api-tokens';
 import { sessionTokenFromCookieHeader, userForSessionToken, type SessionUser } from '../auth/service';
 import { describeError } from '../errors';
@@ -63,11 +62,6 @@ export function handleExportDownload(request: Request, exportId: string, service
 }
 
 const MAX_API_BODY_BYTES = 64 * 1024;
-const apiExportSchema = z.object({
-  sql: z.string({ error: 'Send the query as "sql".' }).min(1, 'The query is empty.'),
-  format: exportFormatSchema,
-  title: z.string().min(1).max(100).optional(),
-});
 
 /** POST /api/v1/exports with a bearer token and {"sql", "format"}: the whole export as the response body. */
 export function handleApiExport(request: Request, services?: AppServices): Promise<Response> {
@@ -81,7 +75,7 @@ export function handleApiExport(request: Request, services?: AppServices): Promi
     } catch {
       return problem(400, 'Send a JSON body: {"sql": "select …", "format": "csv" | "json" | "xlsx"}.');
     }
-    const body = apiExportSchema.safeParse(json);
+    const body = apiExportRequestSchema.safeParse(json);
     if (!body.success) return problem(400, body.error.issues[0]?.message ?? 'Invalid request.');
     return startSqlDownload(app, user, body.data);
   });

@@ -1,5 +1,11 @@
 import { Readable } from 'node:stream';
-import { EXPORT_FORMATS, exportDownloadPath, type ExportDelivery, type ExportFormat } from '@/lib/export-request';
+import {
+  EXPORT_FORMATS,
+  type ExportDelivery,
+  type ExportFormat,
+  type ExportQueriesInput,
+  exportDownloadPath,
+} from '@/lib/export-request';
 import { ACTIVE_EXPORT_STATUSES } from '@/lib/export-progress';
 import { contentDisposition, exportFilename } from '@/lib/filename';
 import type { AppServices } from '../app-services';
@@ -303,7 +309,7 @@ export async function exportQueryRuns(
   app: AppServices,
   user: SessionUser,
   queryRunIds: string[],
-  format: ExportFormat | 'own',
+  format: ExportQueriesInput['format'],
 ): Promise<{ exportId: string; delivery: ExportDelivery; downloadUrl: string }> {
   const memberFormats = format === 'own' ? await ownFormats(app, user.id, queryRunIds) : undefined;
   const plan = await planExport(app, user, {

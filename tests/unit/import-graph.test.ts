@@ -42,16 +42,32 @@ function resolve(from: string, specifier: string): string | null {
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
+/** Imports that reach the bundle: `import type` and `export type` are erased by the compiler. */
+const TYPE_ONLY = /^\s*(?:import|export)\s+type\s/;
+
 const files = SOURCE_DIRS.flatMap(sourceFiles);
-const graph = new Map(
-  files.map((file) => {
-    const text = readFileSync(path.join(ROOT, file), 'utf8');
-    const targets = [...text.matchAll(IMPORT)]
-      .map((match) => resolve(file, match[1] ?? match[2]!))
-      .filter((target): target is string => target !== null);
-    return [file, [...new Set(targets)]] as const;
-  }),
-);
+const texts = new Map(files.map((file) => [file, readFileSync(path.join(ROOT, file), 'utf8')] as const));
+function importsOf(file: string, includeTypes: boolean): string[] {
+  const targets = [...texts.get(file)!.matchAll(IMPORT)]
+    .filter((match) => includeTypes || !TYPE_ONLY.test(match[0]))
+    .map((match) => resolve(file, match[1] ?? match[2]!))
+    .filter((target): target is string => target !== null);
+  return [...new Set(targets)];
+}
+const graph = new Map(files.map((file) => [file, importsOf(file, true)] as const));
+const valueGraph = new Map(files.map((file) => [file, importsOf(file, false)] as const));
+
+/** Every module a browser bundle can hold: what 'use client' files import, transitively, by value. */
+function clientModules(): Set<string> {
+  const reached = new Set<string>();
+  const visit = (file: string) => {
+    if (reached.has(file)) return;
+    reached.add(file);
+    for (const target of valueGraph.get(file) ?? []) visit(target);
+  };
+  for (const [file, text] of texts) if (/^['"]use client['"]/.test(text)) visit(file);
+  return reached;
+}
 
 function cycles(): string[][] {
   const found: string[][] = [];
@@ -86,6 +102,14 @@ describe('the import graph', () => {
       (file) => file.startsWith('lib') && graph.get(file)!.some((target) => target.startsWith('server')),
     );
     expect(offending).toEqual([]);
+  });
+
+  // What the `server-only` package guards in Next's build, checked here for every module at once: no
+  // server code (database, secrets, the data source) can reach a browser bundle; types may.
+  it('keeps server code out of the browser: client components reach server/ through types only', () => {
+    const reached = [...clientModules()];
+    expect(reached.length).toBeGreaterThan(10);
+    expect(reached.filter((file) => file.startsWith('server'))).toEqual([]);
   });
 
   it('lets only the wiring import services.ts (use cases are handed AppServices)', () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { idSchema } from '@/lib/ids';
 import { chatActionInputSchema } from '@/lib/chat-action';
-import { sendMessageInputSchema } from '@/lib/chat-message';
+import { chatIdInputSchema, sendMessageInputSchema } from '@/lib/chat-message';
+import { queryRunIdInputSchema } from '@/lib/query-run';
 import {
   getChatMessages,
   listChats,
@@ -14,18 +14,16 @@ import { getEnv } from '../../env';
 import { allowedTables } from '../../query/service';
 import { createTRPCRouter, protectedProcedure, toTrpcError } from '../init';
 
-const chatIdSchema = z.object({ chatId: idSchema });
-
 export type SendEvent = { type: 'text'; delta: string } | { type: 'done'; chatId: string; messages: ChatMessageView[] };
 
 export const chatRouter = createTRPCRouter({
   list: protectedProcedure.query(({ ctx }) => listChats(ctx.services, ctx.user)),
   messages: protectedProcedure
-    .input(chatIdSchema)
+    .input(chatIdInputSchema)
     .query(({ ctx, input }) => getChatMessages(ctx.services, ctx.user, input.chatId)),
   /** Up to 1,000 rows of one of the user's results, for "Show 1,000 rows". */
   previewRows: protectedProcedure
-    .input(z.object({ queryRunId: idSchema }))
+    .input(queryRunIdInputSchema)
     .query(({ ctx, input }) => previewRows(ctx.services, ctx.user, input.queryRunId)),
   /** Streams the model's words as they come (OpenAI path), then the stored exchange. */
   send: protectedProcedure.input(sendMessageInputSchema).mutation(async function* ({

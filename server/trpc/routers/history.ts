@@ -1,7 +1,6 @@
-import { z } from 'zod';
-import { idSchema } from '@/lib/ids';
-import { exportFormatSchema } from '@/lib/export-request';
-import { historyFilterSchema } from '@/lib/history';
+import { exportIdInputSchema, exportQueriesInputSchema } from '@/lib/export-request';
+import { queryRunsFilterSchema } from '@/lib/query-run';
+import { finishedExportsInputSchema, historyFilterSchema } from '@/lib/history';
 import { exportAgain, exportQueryRuns } from '../../export/service';
 import { exportHistory, finishedExports } from '../../history/service';
 import { createTRPCRouter, protectedProcedure } from '../init';
@@ -12,10 +11,10 @@ export const historyRouter = createTRPCRouter({
     .query(({ ctx, input }) => exportHistory(ctx.services, ctx.user, input)),
   /** Jobs that finished since the last ask, for the toasts (poll; `now` is the next `after`). */
   finished: protectedProcedure
-    .input(z.object({ after: z.date().nullable() }))
+    .input(finishedExportsInputSchema)
     .query(({ ctx, input }) => finishedExports(ctx.services, ctx.user, input.after)),
   /** The user's query runs, newest first: this chat's or all of them. */
-  queries: protectedProcedure.input(z.object({ chatId: idSchema.nullable() })).query(({ ctx, input }) =>
+  queries: protectedProcedure.input(queryRunsFilterSchema).query(({ ctx, input }) =>
     ctx.services.db.queryRun.findMany({
       where: { userId: ctx.user.id, ...(input.chatId ? { chatId: input.chatId } : {}) },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
@@ -32,14 +31,9 @@ export const historyRouter = createTRPCRouter({
     }),
   ),
   exportQueries: protectedProcedure
-    .input(
-      z.object({
-        queryRunIds: z.array(idSchema).min(1, 'Select at least one query.').max(50),
-        format: z.union([exportFormatSchema, z.literal('own')]),
-      }),
-    )
+    .input(exportQueriesInputSchema)
     .mutation(({ ctx, input }) => exportQueryRuns(ctx.services, ctx.user, input.queryRunIds, input.format)),
   exportAgain: protectedProcedure
-    .input(z.object({ exportId: idSchema }))
+    .input(exportIdInputSchema)
     .mutation(({ ctx, input }) => exportAgain(ctx.services, ctx.user, input.exportId)),
 });
