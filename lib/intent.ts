@@ -12,7 +12,10 @@ export type IntentFormat = z.infer<typeof intentFormatSchema>;
 
 export const intentKindSchema = z.enum(['export', 'set_default_format', 'cancel', 'other']);
 
-export const intentTargetSchema = z.enum(['latest', 'previous', 'nth', 'all']);
+/** Targets that point at earlier results of the chat. */
+export const resultTargetSchema = z.enum(['latest', 'previous', 'nth', 'all']);
+/** …and `described`: the message describes the data itself ("the customers in Canada"), never an earlier result. */
+export const intentTargetSchema = z.enum([...resultTargetSchema.options, 'described']);
 export type IntentTarget = z.infer<typeof intentTargetSchema>;
 
 export const intentSchema = z.object({
@@ -20,6 +23,8 @@ export const intentSchema = z.object({
   format: intentFormatSchema.nullable(),
   target: intentTargetSchema.nullable(),
   nth: z.number().int().positive().nullable(),
+  /** The SQL the offline reader derived for a described export or a question it could answer, else null. */
+  sql: z.string().nullable(),
   confidence: z.number().min(0).max(1),
 });
 export type Intent = z.infer<typeof intentSchema>;
@@ -35,7 +40,7 @@ export const exportResultsArgsSchema = z.object({
     .describe(
       'The format the user asked for, or null when they did not say (the app then uses their default or asks).',
     ),
-  target: intentTargetSchema.describe(
+  target: resultTargetSchema.describe(
     'latest: this/that/it/the last query; previous: the one before; nth: query number N of this chat; all: every query of the chat as one ZIP.',
   ),
   nth: z.number().int().positive().nullable().describe('1-based query number when target is nth, else null.'),

@@ -12,6 +12,8 @@ export interface Reply {
   content: string;
   payload: MessagePayload | null;
   queryRunId?: string | null;
+  /** A second assistant message right after this one (a described export: the result, then the export). */
+  followUp?: Reply;
 }
 
 /** What a reply needs to know of a query run. */

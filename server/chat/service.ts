@@ -17,10 +17,12 @@ import { EXTENDED_PREVIEW_ROW_LIMIT } from '@/lib/limits';
 import { savedQueryNameSchema } from '@/lib/saved-query';
 import type { SessionUser } from '../auth/service';
 import type { Chat, Message, QueryRun } from '../db/client';
+import { getEnv } from '../env';
 import { NotFoundError, UserFacingError } from '../errors';
 import { previewCell, previewColumns } from '../export/cells';
 import { deliveryFor, planExport } from '../export/plan';
 import { cancelChatExports, ownFormats } from '../export/service';
+import type { DataDescription } from '../intent/describe';
 import { parserRouter, type MessageRouter, type Routed } from '../intent/router';
 import {
   choice,
@@ -106,9 +108,11 @@ async function saveExchange(
   reply: Reply,
 ): Promise<{ chatId: string; messages: ChatMessageView[] }> {
   const userMessage = await app.db.message.create({ data: { chatId: chat.id, role: 'user', content: userText } });
-  const assistantMessage = await storeReply(app, chat, reply);
+  const messages = [toView(userMessage)];
+  for (let next: Reply | undefined = reply; next; next = next.followUp)
+    messages.push(toView(await storeReply(app, chat, next)));
   await app.db.chat.update({ where: { id: chat.id }, data: { updatedAt: new Date() } });
-  return { chatId: chat.id, messages: [toView(userMessage), toView(assistantMessage)] };
+  return { chatId: chat.id, messages };
 }
 
 /** The reply `work` makes; a refusal meant for the person (a UserFacingError) becomes the reply instead. */
@@ -173,10 +177,57 @@ async function answer(app: AppServices, user: SessionUser, chat: Chat, routed: R
     case 'query':
       return runQuery(app, user, chat, action.query);
     case 'intent':
-      return answerIntent(app, user, chat, action.intent);
+      return answerIntent(app, user, chat, action.intent, action.description);
     case 'save':
       return saveLatestResult(app, user, chat, action.name);
+    case 'ask_data':
+      return askAboutData(action.description);
   }
+}
+
+/** A description the offline reader could not resolve: say what it understood, ask, offer what helps. */
+function askAboutData(description: Extract<DataDescription, { kind: 'unclear' }>): Reply {
+  const understood = description.understood ? `I understood ${description.understood}. ` : '';
+  const readings = description.readings.map((reading) => ({
+    label: reading.label,
+    description: reading.sql,
+    action: { kind: 'send' as const, text: reading.sql },
+  }));
+  const tables = description.readings.length > 0 ? [] : description.tables.slice(0, 6);
+  const modelHint = getEnv().OPENAI_API_KEY ? '' : ' (with a model configured I could also work it out)';
+  return choice(`${understood}${description.problem} Pick what you mean, or type the SQL${modelHint}.`, [
+    ...readings,
+    ...tables.map((table) => ({
+      label: `show ${table}`,
+      description: `see the columns and rows of ${table}`,
+      action: { kind: 'send' as const, text: `show ${table}` },
+    })),
+  ]);
+}
+
+/**
+ * "Export the customers in Canada as csv": run what the reader derived, show it, and export that
+ * result in one step; the SQL stays visible with the result so the person can check what was read.
+ */
+async function exportDescribed(
+  app: AppServices,
+  user: SessionUser,
+  chat: Chat,
+  intent: Intent,
+  description: DataDescription,
+): Promise<Reply> {
+  if (description.kind === 'unclear') return askAboutData(description);
+  const result = await runQuery(app, user, chat, { sql: description.sql, title: description.title });
+  if (!result.queryRunId) return result;
+  const run = await app.db.queryRun.findUniqueOrThrow({ where: { id: result.queryRunId } });
+  const ran = `Ran \`${run.sql}\` — ${rowsText(run.rowCount)}.`;
+  const { format, fromDefault } = await resolveFormat(app, user, intent);
+  const sure = intent.confidence >= CONFIDENCE_THRESHOLD;
+  const exported =
+    format && sure
+      ? await startExport(app, user, chat, [run], format, false, fromDefault)
+      : choice(sure ? 'Which format would you like?' : 'Export it? Pick a format.', formatOptions([run], false));
+  return { ...result, content: `${ran} ${result.content}`, followUp: exported };
 }
 
 /** "save this as weekly revenue": the chat's latest result, under that name. */
@@ -280,7 +331,13 @@ async function runQuery(app: AppServices, user: SessionUser, chat: Chat, query: 
   };
 }
 
-async function answerIntent(app: AppServices, user: SessionUser, chat: Chat, intent: Intent): Promise<Reply> {
+async function answerIntent(
+  app: AppServices,
+  user: SessionUser,
+  chat: Chat,
+  intent: Intent,
+  description?: DataDescription,
+): Promise<Reply> {
   if (intent.intent === 'cancel') {
     const cancelled = await cancelChatExports(app, user.id, chat.id);
     return {
@@ -303,6 +360,11 @@ async function answerIntent(app: AppServices, user: SessionUser, chat: Chat, int
     );
   }
   if (intent.intent !== 'export') return { content: 'I did not catch that.', payload: null };
+  if (intent.target === 'described') {
+    // Never an earlier result: without a description the reader could resolve, ask.
+    if (!description) return { content: 'Which data should I export? Describe it, or type the SQL.', payload: null };
+    return exportDescribed(app, user, chat, intent, description);
+  }
   return answerExport(app, user, chat, intent);
 }
 
@@ -320,12 +382,11 @@ async function answerExport(app: AppServices, user: SessionUser, chat: Chat, int
         content: 'There is nothing to export yet: run a query first, for example "show orders".',
         payload: null,
       };
-    const which = `This chat has no results yet, so I used your most recent query: "${recent.title}" (${rowsText(recent.rowCount)}, in "${recent.chat.title}").`;
-    const { format, fromDefault } = await resolveFormat(app, user, intent);
-    if (!format || intent.confidence < CONFIDENCE_THRESHOLD)
-      return choice(`${which} Which format would you like?`, formatOptions([recent], false));
-    const started = await startExport(app, user, chat, [recent], format, false, fromDefault);
-    return { ...started, content: `${which} ${started.content}` };
+    // Never started unasked: it may be large and from another conversation. Offered as chips.
+    return choice(
+      `This chat has no results yet. Your most recent query is "${recent.title}" (${rowsText(recent.rowCount)}, in "${recent.chat.title}"): export that one?`,
+      formatOptions([recent], false),
+    );
   }
 
   const chosen = chooseResults(runs, intent);

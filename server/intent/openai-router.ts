@@ -17,11 +17,11 @@ import {
 import type { SessionUser } from '../auth/service';
 import type { MessageRouter } from './router';
 import type { Chat } from '../db/client';
-import { allowedTables, tableSchemas } from '../query/service';
+import { tableSchemas } from '../query/service';
 import type { AppServices } from '../app-services';
 import { parseIntent } from './parser';
 import { systemPrompt } from './prompts';
-import { routeWithParser, type RoutedAction } from './router';
+import { readingCatalog, routeWithParser, type RoutedAction } from './router';
 
 export interface OpenAIRouterConfig {
   apiKey: string;
@@ -156,6 +156,7 @@ function actionFromToolCall(call: ToolCall): RoutedAction {
           format: args.format,
           target: args.target,
           nth: args.target === 'nth' ? args.nth : null,
+          sql: null,
           confidence: 0.9,
         },
       };
@@ -168,12 +169,16 @@ function actionFromToolCall(call: ToolCall): RoutedAction {
           format: parseArguments(setDefaultFormatArgsSchema, call.arguments).format,
           target: null,
           nth: null,
+          sql: null,
           confidence: 0.9,
         },
       };
     case 'cancel_export':
       parseArguments(cancelExportArgsSchema, call.arguments);
-      return { kind: 'intent', intent: { intent: 'cancel', format: null, target: null, nth: null, confidence: 0.9 } };
+      return {
+        kind: 'intent',
+        intent: { intent: 'cancel', format: null, target: null, nth: null, sql: null, confidence: 0.9 },
+      };
     case 'ask_clarification':
       return { kind: 'clarify', question: parseArguments(askClarificationArgsSchema, call.arguments).question };
   }
@@ -202,14 +207,19 @@ export function createOpenAIRouter(config: OpenAIRouterConfig): MessageRouter {
     maxRetries: 0,
   });
   return async (app: AppServices, _user: SessionUser, chat: Chat, text: string, onText?: (delta: string) => void) => {
+    const catalog = await readingCatalog(app);
     const fallback = async (reason: string) => ({
-      action: routeWithParser(text, await allowedTables(app.dataSource)),
+      action: routeWithParser(text, catalog),
       source: 'parser' as const,
       fallbackReason: reason,
     });
     // "save this as …" is a command with one meaning: no model needed.
-    const direct = routeWithParser(text, await allowedTables(app.dataSource));
+    const direct = routeWithParser(text, catalog);
     if (direct.kind === 'save') return { action: direct, source: 'parser' as const, fallbackReason: null };
+    // A described export needs a query and an export in one turn, which this model path does not do
+    // yet: the offline reader answers it rather than the model exporting an earlier result.
+    if (direct.kind === 'intent' && direct.intent.target === 'described')
+      return { action: direct, source: 'parser' as const, fallbackReason: null };
     try {
       const [schemas, history, queryCount] = await Promise.all([
         tableSchemas(app.dataSource),

@@ -1,4 +1,7 @@
 import type { Intent, IntentFormat, IntentTarget } from '@/lib/intent';
+import type { SchemaCatalog } from './catalog';
+import { describeData } from './describe';
+import { canonicalWord } from './typos';
 
 // The fallback intent parser: a pure, deterministic function of the text (DESIGN.md §3). It reads
 // the message as words, not as whole sentences: format words (typo-tolerant), export verbs, negation
@@ -292,53 +295,6 @@ const FORMAT_WORDS: Record<string, IntentFormat> = {
   workbook: 'xlsx',
   workbooks: 'xlsx',
 };
-// Typos are matched against these: one edit away, same first letter (so "son" is not "json").
-const TYPO_TARGETS = ['csv', 'json', 'xlsx', 'excel', 'export', 'download', 'spreadsheet'];
-const NOT_TYPOS = new Set([
-  'expert',
-  'expect',
-  'experts',
-  'exert',
-  'excess',
-  'except',
-  'expo',
-  'jason',
-  'son',
-  'sheer',
-  'cs',
-  'xl',
-]);
-
-/** Damerau–Levenshtein distance, capped: enough to say "at most one edit". */
-function withinOneEdit(a: string, b: string): boolean {
-  if (Math.abs(a.length - b.length) > 1) return false;
-  const rows = a.length + 1;
-  const cols = b.length + 1;
-  const d: number[][] = Array.from({ length: rows }, (_, i) =>
-    Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  for (let i = 1; i < rows; i++) {
-    for (let j = 1; j < cols; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        best = Math.min(best, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = best;
-    }
-  }
-  return d[a.length]![b.length]! <= 1;
-}
-
-function canonicalWord(token: Token): Token {
-  if (token.length < 3 || FORMAT_WORDS[token] || NOT_TYPOS.has(token) || /\d/.test(token)) return token;
-  for (const target of TYPO_TARGETS) {
-    // Inflections of verbs ("exports", "downloaded") are other words, not typos.
-    if ((target === 'export' || target === 'download') && token.startsWith(target)) continue;
-    if (token[0] === target[0] && withinOneEdit(token, target)) return target;
-  }
-  return token;
-}
-
 /** Lower-cases, folds multi-word format phrases into one word, and splits into words and breaks. */
 function tokenize(text: string): Token[] {
   const folded = text
@@ -475,9 +431,42 @@ function readTarget(tokens: Token[], text: string): { target: IntentTarget; nth:
   return { target: 'latest', nth: null };
 }
 
-const OTHER = (confidence: number): Intent => ({ intent: 'other', format: null, target: null, nth: null, confidence });
+const OTHER = (confidence: number, sql: string | null = null): Intent => ({
+  intent: 'other',
+  format: null,
+  target: null,
+  nth: null,
+  sql,
+  confidence,
+});
 
-export function parseIntent(text: string): Intent {
+/** What the parser reads described data against: the data source's catalog and the clock for dates. */
+export interface ReadingContext {
+  catalog: SchemaCatalog;
+  now: Date;
+}
+
+/**
+ * The intent of a message. With a reading context, an export that describes its data ("the
+ * customers in Canada") is `described`, with the SQL the offline reader derived (null when it could
+ * not: the chat then asks), and a question it could answer carries its SQL.
+ */
+export function parseIntent(text: string, context?: ReadingContext): Intent {
+  const intent = parseRequest(text);
+  if (!context) return intent;
+  if (intent.intent === 'export' && intent.target === 'latest') {
+    const description = describeData(text, context.catalog, context.now);
+    if (!description) return intent;
+    return { ...intent, target: 'described', sql: description.kind === 'query' ? description.sql : null };
+  }
+  if (intent.intent === 'other' && !/^\s*(select|with)\s/i.test(text)) {
+    const description = describeData(text, context.catalog, context.now);
+    if (description?.kind === 'query') return { ...intent, sql: description.sql };
+  }
+  return intent;
+}
+
+function parseRequest(text: string): Intent {
   const trimmed = text.trim();
   if (trimmed.length === 0) return OTHER(0.99);
   if (/^\s*(select|with)\s/i.test(trimmed) && /\b(from|select)\b/i.test(trimmed.slice(6))) return OTHER(0.99);
@@ -504,7 +493,7 @@ export function parseIntent(text: string): Intent {
       !['exporting', 'downloading', 'zipping', 'everything', 'that', 'this'].includes(activity)
     )
   ) {
-    return { intent: 'cancel', format: null, target: null, nth: null, confidence: 0.9 };
+    return { intent: 'cancel', format: null, target: null, nth: null, sql: null, confidence: 0.9 };
   }
 
   if ((DEFAULT_MARKERS.test(lower) && formatReading.format) || SET_DEFAULT_VERB.test(lower)) {
@@ -513,6 +502,7 @@ export function parseIntent(text: string): Intent {
       format: formatReading.format,
       target: null,
       nth: null,
+      sql: null,
       confidence: formatReading.format ? 0.9 : 0.6,
     };
   }
@@ -546,5 +536,5 @@ export function parseIntent(text: string): Intent {
   if (confidence === 0) return OTHER(0.9);
   if (formatReading.conflicting) confidence = Math.min(confidence, 0.55);
   const { target, nth } = readTarget(tokens, trimmed);
-  return { intent: 'export', format, target, nth, confidence };
+  return { intent: 'export', format, target, nth, sql: null, confidence };
 }

@@ -2,13 +2,16 @@ import type { Intent, QuerySpec } from '@/lib/intent';
 import type { AppServices } from '../app-services';
 import type { SessionUser } from '../auth/service';
 import type { Chat } from '../db/client';
-import { allowedTables } from '../query/service';
-import { understandMessage } from './understand';
+import { log } from '../log';
+import { type SchemaCatalog, schemaCatalog } from './catalog';
+import { type DataDescription, describeData } from './describe';
 import { parseIntent } from './parser';
+import { understandMessage } from './understand';
 
 /** What the chat should do with a message, whichever path understood it. */
 export type RoutedAction =
-  | { kind: 'intent'; intent: Intent } // export, set_default_format or cancel
+  | { kind: 'intent'; intent: Intent; description?: DataDescription } // export, set_default_format or cancel
+  | { kind: 'ask_data'; description: Extract<DataDescription, { kind: 'unclear' }> }
   | { kind: 'query'; query: QuerySpec }
   | { kind: 'save'; name: string }
   | { kind: 'reply'; text: string }
@@ -21,13 +24,40 @@ export interface Routed {
   fallbackReason: string | null;
 }
 
-/** The deterministic path: the fallback parser, then SQL and "show <table>" for everything else. */
-export function routeWithParser(text: string, tables: readonly string[]): RoutedAction {
-  const intent = parseIntent(text);
+/** Messages that ask to see data: a description they hold is read even when it cannot be resolved. */
+const ASKS_FOR_DATA = /^\s*(?:please\s+)?(?:show|list|display|find|count|get|give|fetch|how many)\b/i;
+
+/**
+ * The deterministic path: the fallback parser (exports, defaults, cancel), the offline reader of
+ * described data, then SQL and "show <table>" for everything else.
+ */
+export function routeWithParser(text: string, catalog: SchemaCatalog, now = new Date()): RoutedAction {
+  const intent = parseIntent(text, { catalog, now });
+  if (intent.intent === 'export' && intent.target === 'described') {
+    const description = describeData(text, catalog, now)!;
+    return { kind: 'intent', intent, description };
+  }
   if (intent.intent !== 'other') return { kind: 'intent', intent };
+  const tables = catalog.tables.map((table) => table.name);
   const understood = understandMessage(text, tables);
-  if (understood.kind === 'reply' || understood.kind === 'save') return understood;
-  return { kind: 'query', query: { sql: understood.sql, title: understood.title ?? null } };
+  if (understood.kind === 'query')
+    return { kind: 'query', query: { sql: understood.sql, title: understood.title ?? null } };
+  if (understood.kind === 'save') return understood;
+  const description = describeData(text, catalog, now);
+  if (description?.kind === 'query')
+    return { kind: 'query', query: { sql: description.sql, title: description.title } };
+  if (description?.kind === 'unclear' && ASKS_FOR_DATA.test(text)) return { kind: 'ask_data', description };
+  return understood;
+}
+
+/** The catalog the offline reader works with; when the data source cannot be read, an empty one. */
+export async function readingCatalog(app: AppServices): Promise<SchemaCatalog> {
+  try {
+    return await schemaCatalog(app.dataSource);
+  } catch (error) {
+    log.warn({ err: error }, 'could not read the schema catalog: reading messages without it');
+    return { dialect: app.dataSource.dialect, tables: [] };
+  }
 }
 
 /** Turns a message into an action: the seam where the OpenAI router plugs in. `onText` receives the
@@ -41,7 +71,7 @@ export type MessageRouter = (
 ) => Promise<Routed>;
 
 export const parserRouter: MessageRouter = async (app, _user, _chat, text) => ({
-  action: routeWithParser(text, await allowedTables(app.dataSource)),
+  action: routeWithParser(text, await readingCatalog(app)),
   source: 'parser',
   fallbackReason: null,
 });

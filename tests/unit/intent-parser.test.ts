@@ -102,6 +102,7 @@ describe('npm run --silent intent', () => {
       target: 'latest',
       nth: null,
       confidence: 0.95,
+      sql: null,
     });
     expect(lines[1]).toMatchObject({
       text: 'always use JSON',

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { chatActionInputSchema } from '@/lib/chat-action';
 import { chatIdInputSchema, sendMessageInputSchema } from '@/lib/chat-message';
 import { queryRunIdInputSchema } from '@/lib/query-run';
