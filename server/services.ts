@@ -6,6 +6,7 @@ import { RunningExports } from './export/running';
 import { createLocalDiskStorage } from './export/storage';
 import type { AppServices } from './app-services';
 import { createInProcessExportJobs, type ExportJobOptions } from './jobs/export-jobs';
+import { schemaCatalog } from './intent/catalog';
 import { getDataSource } from './query/sources';
 import { ensureDemoData } from './seed/seed';
 
@@ -68,8 +69,12 @@ export function getAppServices(): Promise<AppServices> {
   holder.askportServices ??= (async () => {
     const db = await getAppDb();
     await prepareInstall(db);
+    const dataSource = getDataSource();
+    // Read ahead, so the first described request does not wait for it. Ignored: a failure is read
+    // again (and logged) when a message needs the catalog.
+    void schemaCatalog(dataSource).catch(() => undefined);
     return assembleServices(
-      { db, dataSource: getDataSource(), storage: createLocalDiskStorage(getEnv().exportStorageDir) },
+      { db, dataSource, storage: createLocalDiskStorage(getEnv().exportStorageDir) },
       jobOptionsFromEnv(),
       jobRunnerFromEnv(),
     );

@@ -8,11 +8,13 @@ import { callerFor, send } from './trpc';
 export async function chatSession(app: TestApp, token: string, router: MessageRouter = parserRouter) {
   const { caller } = await callerFor(app, token, router);
   let chatId: string | null = null;
-  const say = async (text: string) => {
+  /** Every message of the exchange: the user's, then the assistant's (one, or two for a described export). */
+  const exchange = async (text: string) => {
     const result = await send(caller, { chatId, text });
     chatId = result.chatId;
-    return result.messages[1]!;
+    return result;
   };
+  const say = async (text: string) => (await exchange(text)).messages[1]!;
   const download = (url: string) => {
     const exportId = decodeURIComponent(/\/api\/exports\/([^/]+)\/download/.exec(url)![1]!);
     return handleExportDownload(
@@ -21,5 +23,5 @@ export async function chatSession(app: TestApp, token: string, router: MessageRo
       app.services,
     );
   };
-  return { caller, say, download, chatId: () => chatId };
+  return { caller, say, send: exchange, download, chatId: () => chatId };
 }

@@ -160,30 +160,74 @@ describe.each(PROVIDERS)('exports asked for in the chat (fallback parser), app d
     });
   });
 
-  it('with no result in the chat, uses the most recent query from another chat and says which', async () => {
+  it('with no result in the chat, offers the most recent query from another chat as chips and starts nothing', async () => {
     const token = (await newUser(app.db)).token;
     const first = await chatSession(app, token);
     await first.say('show products');
     const second = await chatSession(app, token);
-    const reply = await second.say('export my last result as csv');
-    expect(reply.content).toBe(
-      `This chat has no results yet, so I used your most recent query: "products" (${counts.products} rows, in "show products"). Exporting ${counts.products} rows as CSV — opens in any spreadsheet.`,
+    const exportsBefore = await app.db.export.count();
+    const offer = await second.say('export my last result as csv');
+    expect(offer.content).toBe(
+      `This chat has no results yet. Your most recent query is "products" (${counts.products} rows, in "show products"): export that one?`,
     );
-    expect(reply.payload).toMatchObject({ kind: 'export', format: 'csv', files: [{ title: 'products' }] });
-    const third = await chatSession(app, token);
-    const ask = await third.say('export last query');
-    expect(ask.content).toBe(
-      `This chat has no results yet, so I used your most recent query: "products" (${counts.products} rows, in "show products"). Which format would you like?`,
-    );
-    if (ask.payload?.kind !== 'choice') throw new Error('no choice');
-    const done = await third.caller.chat.act({
-      chatId: third.chatId()!,
+    expect(await app.db.export.count()).toBe(exportsBefore);
+    if (offer.payload?.kind !== 'choice') throw new Error('no choice');
+    const done = await second.caller.chat.act({
+      chatId: second.chatId()!,
       label: 'JSON',
-      action: ask.payload.options[1]!.action,
+      action: offer.payload.options[1]!.action,
     });
     expect(done.messages[1]?.payload).toMatchObject({ kind: 'export', format: 'json', files: [{ title: 'products' }] });
     const nothing = await (await freshChat()).say('export it');
     expect(nothing.content).toBe('There is nothing to export yet: run a query first, for example "show orders".');
+  });
+
+  it('exports what a message describes: runs it, shows it with its SQL, and exports that result, never an earlier one', async () => {
+    const chat = await freshChat();
+    await chat.say('show products');
+    const answered = await chat.send('export all customers in Canada to csv');
+    const [, result, exported] = answered.messages;
+    expect(result?.content).toMatch(/^Ran `SELECT \* FROM "customers" WHERE "country" = 'CA'` — [\d,]+ rows?\./);
+    if (result?.payload?.kind !== 'result') throw new Error('no result');
+    const canadians = await app.services.dataSource.preview("SELECT * FROM customers WHERE country = 'CA'", 0);
+    expect(result.payload.totalRows).toBe(canadians.totalRows);
+    expect(exported?.payload).toMatchObject({
+      kind: 'export',
+      format: 'csv',
+      files: [{ queryRunId: result.payload.queryRunId }],
+    });
+    if (exported?.payload?.kind !== 'export') throw new Error('no export');
+    const file = await (await chat.download(exported.payload.downloadUrl)).text();
+    expect(file.trim().split('\r\n')).toHaveLength(canadians.totalRows + 1);
+  });
+
+  it('asks, with chips, when a described export cannot be resolved, and exports nothing', async () => {
+    const chat = await freshChat();
+    await chat.say('show products');
+    const exportsBefore = await app.db.export.count();
+    const ask = await chat.say('export the sales by region as csv');
+    expect(ask.content).toMatch(
+      /I can't tell what "region" means in orders offline\. Pick what you mean, or type the SQL/,
+    );
+    expect(ask.payload?.kind).toBe('choice');
+    const signups = await chat.say('export the signups as json');
+    expect(signups.content).toMatch(/events where type is signup/);
+    if (signups.payload?.kind !== 'choice') throw new Error('no choice');
+    expect(signups.payload.options[0]?.action).toEqual({
+      kind: 'send',
+      text: `SELECT * FROM "events" WHERE "type" = 'signup'`,
+    });
+    expect(await app.db.export.count()).toBe(exportsBefore);
+  });
+
+  it('answers a described question with a query', async () => {
+    const chat = await freshChat();
+    const reply = await chat.say('how many products per category');
+    if (reply.payload?.kind !== 'result') throw new Error(reply.content);
+    expect(reply.payload.sql).toBe(
+      'SELECT "category", COUNT(*) AS "count" FROM "products" GROUP BY "category" ORDER BY "count" DESC, "category"',
+    );
+    expect(reply.payload.columns.map((column) => column.name)).toEqual(['category', 'count']);
   });
 
   it('asks instead of acting on a low-confidence reading', async () => {

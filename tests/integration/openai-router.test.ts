@@ -108,7 +108,7 @@ describe('the OpenAI path, through the real SDK against a local Chat Completions
       'Done: from now on, "export this" gives JSON unless you ask for another format.',
     );
     fake.answer(toolCall('ask_clarification', { question: 'Which query do you mean?' }));
-    expect((await chat.say('export the thing')).content).toBe('Which query do you mean?');
+    expect((await chat.say('export that one')).content).toBe('Which query do you mean?');
     fake.answer(toolCall('cancel_export', {}));
     expect((await chat.say('stop')).content).toBe('Nothing is exporting in this chat right now.');
   });
