@@ -86,7 +86,8 @@ function key(phrase: string): string {
   return phrase
     .toLowerCase()
     .normalize('NFKC')
-    .replace(/[_-]+/g, ' ')
+    .replace(/['’]/g, '')
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
     .split(/\s+/)
     .filter(Boolean)
     .map(singular)
