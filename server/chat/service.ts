@@ -177,12 +177,24 @@ async function answer(app: AppServices, user: SessionUser, chat: Chat, routed: R
     case 'query':
       return runQuery(app, user, chat, action.query);
     case 'intent':
+      if (action.unsupportedFormat && action.intent.intent === 'export' && action.intent.target !== 'described')
+        return askForWrittenFormat(app, chat, action.unsupportedFormat, action.intent);
       return answerIntent(app, user, chat, action.intent, action.description);
     case 'save':
       return saveLatestResult(app, user, chat, action.name);
     case 'ask_data':
       return askAboutData(action.description);
   }
+}
+
+/** "Export as pdf": say which formats exist and ask; the default is not used silently for it. */
+async function askForWrittenFormat(app: AppServices, chat: Chat, asked: string, intent: Intent): Promise<Reply> {
+  const runs = await app.db.queryRun.findMany({ where: { chatId: chat.id }, orderBy: { position: 'asc' } });
+  const chosen = runs.length > 0 ? chooseResults(runs, intent) : null;
+  const sentence = `I can't write ${asked.toUpperCase()} files: I export CSV, JSON and Excel.`;
+  if (!chosen) return { content: `${sentence} Run a query first, for example "show orders".`, payload: null };
+  if ('ask' in chosen) return { ...chosen.ask, content: `${sentence} ${chosen.ask.content}` };
+  return choice(`${sentence} Which one would you like?`, formatOptions(chosen.runs, chosen.archive));
 }
 
 /** A description the offline reader could not resolve: say what it understood, ask, offer what helps. */

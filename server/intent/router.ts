@@ -5,12 +5,13 @@ import type { Chat } from '../db/client';
 import { log } from '../log';
 import { type SchemaCatalog, schemaCatalog } from './catalog';
 import { type DataDescription, describeData } from './describe';
-import { parseIntent } from './parser';
+import { parseIntent, unsupportedFormatNamed } from './parser';
 import { understandMessage } from './understand';
 
 /** What the chat should do with a message, whichever path understood it. */
 export type RoutedAction =
-  | { kind: 'intent'; intent: Intent; description?: DataDescription } // export, set_default_format or cancel
+  // export, set_default_format or cancel; `unsupportedFormat`: a format asked for that is not written ("pdf")
+  | { kind: 'intent'; intent: Intent; description?: DataDescription; unsupportedFormat?: string }
   | { kind: 'ask_data'; description: Extract<DataDescription, { kind: 'unclear' }> }
   | { kind: 'query'; query: QuerySpec }
   | { kind: 'save'; name: string }
@@ -36,6 +37,10 @@ export function routeWithParser(text: string, catalog: SchemaCatalog, now = new 
   if (intent.intent === 'export' && intent.target === 'described') {
     const description = describeData(text, catalog, now)!;
     return { kind: 'intent', intent, description };
+  }
+  if (intent.intent === 'export' && !intent.format) {
+    const unsupportedFormat = unsupportedFormatNamed(text);
+    if (unsupportedFormat) return { kind: 'intent', intent, unsupportedFormat };
   }
   if (intent.intent !== 'other') return { kind: 'intent', intent };
   const tables = catalog.tables.map((table) => table.name);

@@ -14,7 +14,6 @@ const KNOWN_FORMAT_WORDS = new Set([
   'ndjson',
   'excel',
   'xlsx',
-  'xls',
   'workbook',
   'workbooks',
 ]);
@@ -22,6 +21,8 @@ const KNOWN_FORMAT_WORDS = new Set([
 // Typos are matched against these: one edit away, same first letter (so "son" is not "json").
 const TYPO_TARGETS = ['csv', 'json', 'xlsx', 'excel', 'export', 'download', 'spreadsheet'];
 const NOT_TYPOS = new Set([
+  // The old Excel format: not written here, and not a typo of xlsx.
+  'xls',
   'expert',
   'expect',
   'experts',

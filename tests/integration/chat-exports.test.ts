@@ -220,6 +220,30 @@ describe.each(PROVIDERS)('exports asked for in the chat (fallback parser), app d
     expect(await app.db.export.count()).toBe(exportsBefore);
   });
 
+  it('names the formats it writes when asked for one it does not, even with a default saved', async () => {
+    const chat = await freshChat();
+    await chat.say('show products');
+    await chat.say('always use json');
+    const exportsBefore = await app.db.export.count();
+    const reply = await chat.say('export this as pdf');
+    expect(reply.content).toBe("I can't write PDF files: I export CSV, JSON and Excel. Which one would you like?");
+    expect(reply.payload?.kind).toBe('choice');
+    expect(await app.db.export.count()).toBe(exportsBefore);
+  });
+
+  it('runs SQL as a query whatever command words its aliases and strings hold', async () => {
+    const chat = await freshChat();
+    await chat.say('show products');
+    for (const sql of [
+      'SELECT 1 AS stop',
+      "SELECT 'export this as json' AS note",
+      "SELECT 'always json' AS preference",
+    ]) {
+      const reply = await chat.say(sql);
+      expect(reply.payload?.kind).toBe('result');
+    }
+  });
+
   it('answers a described question with a query', async () => {
     const chat = await freshChat();
     const reply = await chat.say('how many products per category');

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { intentSchema } from '@/lib/intent';
 import { parseIntent } from '@/server/intent/parser';
+import { seededDemoDatabase } from '../helpers/databases';
 
 interface LabelledExample {
   text: string;
@@ -11,6 +12,8 @@ interface LabelledExample {
   format: string | null;
   target: string | null;
   nth: number | null;
+  /** Held back from tuning: reported separately, not required to be right. */
+  heldout?: boolean;
 }
 
 function readJsonl(file: string): LabelledExample[] {
@@ -27,7 +30,17 @@ const hasDevSet = existsSync(devSetFile);
 const devSet = hasDevSet ? readJsonl(devSetFile) : [];
 if (!hasDevSet) console.warn(`The shared dev set (${devSetFile}) is not beside this checkout: its test is skipped.`);
 // Our own cases: other phrasings, typos, corrections, targets, and hostile or adversarial input.
-const ownCases = readJsonl(path.join(process.cwd(), 'tests', 'fixtures', 'intent-cases.jsonl'));
+const corpus = readJsonl(path.join(process.cwd(), 'tests', 'fixtures', 'intent-cases.jsonl'));
+const ownCases = corpus.filter((example) => !example.heldout);
+const heldOut = corpus.filter((example) => example.heldout);
+
+/** A mistake the product would act on: a wrong export, default or cancel at acting confidence. */
+function actedOnMistake(example: LabelledExample, read: ReturnType<typeof parseIntent>): boolean {
+  if (read.confidence < 0.6 || read.intent === 'other') return false;
+  if (read.intent !== example.intent) return read.intent !== 'export' || read.format !== null;
+  if (read.format !== null && read.format !== example.format) return true;
+  return read.intent === 'export' && (read.target !== example.target || read.nth !== example.nth);
+}
 
 const fieldsOf = (example: { intent: string; format: string | null; target: string | null; nth: number | null }) => ({
   intent: example.intent,
@@ -45,10 +58,27 @@ describe('fallback intent parser', () => {
     expect(wrong.map((example) => [example.text, fieldsOf(parseIntent(example.text))])).toEqual([]);
   });
 
-  it('has at least 100 cases of its own beyond the dev set, none repeating it', () => {
+  it('has at least 500 cases of its own beyond the dev set, none repeating it, a fifth held back', () => {
     const devTexts = new Set(devSet.map((example) => example.text.toLowerCase()));
-    expect(ownCases.length).toBeGreaterThanOrEqual(100);
-    expect(ownCases.filter((example) => devTexts.has(example.text.toLowerCase()))).toEqual([]);
+    expect(corpus.length).toBeGreaterThanOrEqual(500);
+    expect(heldOut.length).toBeGreaterThanOrEqual(corpus.length / 5);
+    expect(corpus.filter((example) => devTexts.has(example.text.toLowerCase()))).toEqual([]);
+  });
+
+  // Never tuned on: the figure says how the parser reads sentences it was not shaped by. It must not
+  // fall below what it measured when the corpus was written (92 %), and it never cancels, sets a
+  // default or exports in a format nobody asked for more often than it did then (5 of 101).
+  it('reads the held-back cases about as well as when they were set aside', () => {
+    const wrong = heldOut.filter(
+      (example) => JSON.stringify(fieldsOf(parseIntent(example.text))) !== JSON.stringify(fieldsOf(example)),
+    );
+    const acted = heldOut.filter((example) => actedOnMistake(example, parseIntent(example.text)));
+    const accuracy = (heldOut.length - wrong.length) / heldOut.length;
+    console.info(
+      `held-out: ${heldOut.length - wrong.length}/${heldOut.length} right (${(accuracy * 100).toFixed(1)} %), ${acted.length} acted-on mistakes`,
+    );
+    expect(accuracy).toBeGreaterThanOrEqual(0.92);
+    expect(acted.length).toBeLessThanOrEqual(5);
   });
 
   it.each(ownCases.map((example) => [example.text, example] as const))('reads %j', (text, example) => {
@@ -80,21 +110,29 @@ describe('fallback intent parser', () => {
 });
 
 describe('npm run --silent intent', () => {
-  it('prints one JSON line per input line, in order, with the contract fields', () => {
+  it('prints one JSON line per input line, in order, with the contract fields and the SQL of described data', async () => {
+    const demo = await seededDemoDatabase('sqlite', 500);
     const input = [
       '{"text": "export this as spreadsheet", "intent": "ignored"}',
       '{"text": "always use JSON"}',
       'not json',
       '{"text": "show exports by country"}',
+      '{"text": "export the orders from last month as csv"}',
       '',
     ].join('\n');
-    const result = spawnSync('npm', ['run', '--silent', 'intent'], { input, encoding: 'utf8', cwd: process.cwd() });
+    const result = spawnSync('npm', ['run', '--silent', 'intent', '--', '--now', '2026-11-25T12:00:00Z'], {
+      input,
+      encoding: 'utf8',
+      cwd: process.cwd(),
+      env: { ...process.env, DATA_DATABASE_URL: demo.url },
+    });
+    await demo.remove();
     expect(result.status).toBe(0);
     const lines = result.stdout
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(lines).toHaveLength(4);
+    expect(lines).toHaveLength(5);
     expect(lines[0]).toEqual({
       text: 'export this as spreadsheet',
       intent: 'export',
@@ -113,5 +151,11 @@ describe('npm run --silent intent', () => {
     });
     expect(lines[2]).toMatchObject({ error: expect.stringContaining('"text"'), line: 'not json' });
     expect(lines[3]).toMatchObject({ text: 'show exports by country', intent: 'other' });
-  });
+    expect(lines[4]).toMatchObject({
+      intent: 'export',
+      format: 'csv',
+      target: 'described',
+      sql: `SELECT * FROM "orders" WHERE "ordered_at" >= '2026-10-01' AND "ordered_at" < '2026-11-01'`,
+    });
+  }, 60_000);
 });
