@@ -671,9 +671,9 @@ function speechAct(tokens: Token[], lower: string, format: IntentFormat | null):
   const words = tokens.filter((token) => !CLAUSE_BREAKS.has(token));
   const first = words[0] ?? '';
   const requests = requestWords(tokens);
-  const actionWords = tokens.filter(
+  const mentionsAction = tokens.some(
     (token) => token === 'export' || token === 'exporting' || STRONG_EXPORT_VERBS.has(token) || formatOf(token),
-  ).length;
+  );
 
   // Cancel: a cancel word whose object is an export or the running thing, or that stands alone.
   const cancelAt = tokens.findIndex((token) => CANCEL_WORDS.has(token) || OBJECT_CANCEL_WORDS.has(token));
@@ -710,11 +710,7 @@ function speechAct(tokens: Token[], lower: string, format: IntentFormat | null):
         !['everything', 'anything', 'something', 'nothing'].includes(right);
       const redirected =
         (next === 'exporting' || next === 'downloading') &&
-        tokens
-          .slice(cancelAt + 2)
-          .some(
-            (token, offset) => QUERY_STARTS.has(token) && CLAUSE_BREAKS.has(tokens[cancelAt + 1 + offset]!) === false,
-          );
+        tokens.slice(cancelAt + 2).some((token) => QUERY_STARTS.has(token));
       if (redirected) return 'refusal';
       if (!otherActivity) return 'cancel';
     }
@@ -735,9 +731,9 @@ function speechAct(tokens: Token[], lower: string, format: IntentFormat | null):
     return 'question';
 
   if (requests.length === 0) {
-    if (actionWords > 0 && tokens.some((token) => REPORT_WORDS.has(token))) return 'report';
+    if (mentionsAction && tokens.some((token) => REPORT_WORDS.has(token))) return 'report';
     if (
-      actionWords > 0 &&
+      mentionsAction &&
       tokens.some(
         (token, index) =>
           (formatOf(token) || token === 'export' || STRONG_EXPORT_VERBS.has(token) || SOFT_EXPORT_VERBS.has(token)) &&
