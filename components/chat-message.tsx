@@ -1,7 +1,7 @@
 'use client';
 
 import type { ChatAction, ChatOption } from '@/lib/chat-action';
-import type { MessagePayload } from '@/lib/chat-message';
+import type { MessageMeta, MessagePayload } from '@/lib/chat-message';
 import { EXPORT_FORMATS } from '@/lib/export-formats';
 import { ExportProgressCard } from './export-progress';
 import { ResultView } from './result-view';
@@ -14,6 +14,7 @@ export interface ChatMessageData {
   role: 'user' | 'assistant';
   content: string;
   payload: MessagePayload | null;
+  meta: MessageMeta | null;
 }
 
 interface ChatMessageProps {
@@ -51,6 +52,33 @@ function Choices({
   );
 }
 
+/** Which path answered, what it cost, and the steps the model took, folded away until asked for. */
+function AnswerSteps({ meta }: { meta: MessageMeta }) {
+  if (meta.path !== 'model' && meta.steps.length === 0) return null;
+  const tokens = meta.promptTokens + meta.completionTokens;
+  const summary =
+    meta.path === 'model'
+      ? `Model · ${meta.modelCalls} ${meta.modelCalls === 1 ? 'call' : 'calls'}${tokens > 0 ? ` · ${tokens.toLocaleString('en-US')} tokens` : ''}`
+      : 'Built-in parser';
+  if (meta.steps.length === 0) return <p className={styles.meta}>{summary}</p>;
+  return (
+    <details className={styles.meta} data-steps>
+      <summary>
+        {summary} · {meta.steps.length} {meta.steps.length === 1 ? 'step' : 'steps'}
+      </summary>
+      <ol>
+        {meta.steps.map((step, index) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: a stored message's steps never change order
+          <li key={index} data-ok={step.ok}>
+            <span className={styles.stepTool}>{step.tool}</span> {step.detail && <code>{step.detail}</code>}{' '}
+            <span>→ {step.outcome}</span>
+          </li>
+        ))}
+      </ol>
+    </details>
+  );
+}
+
 export function ChatMessage({ message, onAction, busy }: ChatMessageProps) {
   const payload = message.payload;
   return (
@@ -81,6 +109,7 @@ export function ChatMessage({ message, onAction, busy }: ChatMessageProps) {
           </a>
         </div>
       )}
+      {message.meta && <AnswerSteps meta={message.meta} />}
     </div>
   );
 }

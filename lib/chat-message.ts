@@ -60,6 +60,27 @@ const chatMessageTextSchema = z
   .min(1, 'Type a message first.')
   .max(MAX_MESSAGE_LENGTH, `Messages are limited to ${MAX_MESSAGE_LENGTH.toLocaleString('en-US')} characters.`);
 
+/** One step the model took while answering: a tool it called and how that went. */
+export const agentStepSchema = z.object({
+  tool: z.string(),
+  /** What it asked for, e.g. the SQL of a query, shortened. */
+  detail: z.string(),
+  ok: z.boolean(),
+  /** The outcome in a few words: "42 rows", or the error it was given back. */
+  outcome: z.string(),
+});
+export type AgentStep = z.infer<typeof agentStepSchema>;
+
+/** How an assistant message was answered, for the person (collapsible steps) and the operator (cost). */
+export const messageMetaSchema = z.object({
+  path: z.enum(['model', 'parser']),
+  modelCalls: z.number().int().nonnegative(),
+  promptTokens: z.number().int().nonnegative(),
+  completionTokens: z.number().int().nonnegative(),
+  steps: z.array(agentStepSchema),
+});
+export type MessageMeta = z.infer<typeof messageMetaSchema>;
+
 /** One of the user's chats. */
 export const chatIdInputSchema = z.object({ chatId: idSchema });
 

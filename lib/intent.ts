@@ -50,6 +50,17 @@ export const setDefaultFormatArgsSchema = z.object({ format: intentFormatSchema 
 export const cancelExportArgsSchema = z.object({});
 export const askClarificationArgsSchema = z.object({
   question: z.string().min(1).max(500).describe('One short question for the user.'),
+  options: z
+    .array(z.string().min(1).max(80))
+    .min(2)
+    .max(5)
+    .nullable()
+    .describe('2 to 5 short answers the user can click, each sent as their next message; null if none fit.'),
+});
+
+export const listTablesArgsSchema = z.object({});
+export const describeTableArgsSchema = z.object({
+  table: z.string().min(1).max(128).describe('A table name from list_tables.'),
 });
 
 /** A query to run on the data source: what the run_query tool and typed SQL both produce. */

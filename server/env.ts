@@ -43,6 +43,15 @@ const envSchema = z.object({
     .enum(['true', 'false'])
     .default('true')
     .transform((value) => value === 'true'),
+  // The model path's bounds per message: model calls, SQL corrections, tables described in the prompt.
+  OPENAI_MAX_CALLS: z.coerce.number().int().min(1).max(20).default(4),
+  OPENAI_MAX_CORRECTIONS: z.coerce.number().int().min(0).max(10).default(2),
+  OPENAI_PROMPT_TABLES: z.coerce.number().int().min(1).max(500).default(25),
+  // Rows of results are never sent to the model unless the operator allows it (then the first 5, cut short).
+  OPENAI_SHARE_ROWS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 });
 

@@ -1,8 +1,9 @@
 import type { ChatOption } from '@/lib/chat-action';
-import type { MessagePayload } from '@/lib/chat-message';
+import type { MessageMeta, MessagePayload } from '@/lib/chat-message';
 import { EXPORT_FORMAT_NAMES, EXPORT_FORMATS, type ExportFormat } from '@/lib/export-formats';
 import type { Intent } from '@/lib/intent';
 import { PREVIEW_CELL_CHARS, PREVIEW_MAX_BYTES } from '@/lib/limits';
+import type { QueryColumn } from '../export/values';
 
 // The chat's decisions and words that need no database: which results an export means, and what the
 // replies say. The chat service (service.ts) reads and writes; these are unit-tested on their own.
@@ -14,6 +15,18 @@ export interface Reply {
   queryRunId?: string | null;
   /** A second assistant message right after this one (a described export: the result, then the export). */
   followUp?: Reply;
+  /** How it was answered (path, model calls, tokens, steps); stored with the message. */
+  meta?: MessageMeta;
+  /** A result's columns with their kinds, as the data source gave them (not stored: for the model). */
+  columns?: QueryColumn[];
+}
+
+/** A reply and its follow-ups as one flat list, in order. */
+export function flattenReplies(replies: Reply[]): Reply[] {
+  const flat: Reply[] = [];
+  for (const reply of replies)
+    for (let next: Reply | undefined = reply; next; next = next.followUp) flat.push({ ...next, followUp: undefined });
+  return flat;
 }
 
 /** What a reply needs to know of a query run. */

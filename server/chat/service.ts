@@ -1,5 +1,7 @@
 import type { ChatAction, ChatActionRequest } from '@/lib/chat-action';
 import {
+  type MessageMeta,
+  messageMetaSchema,
   messagePayloadSchema,
   type MessagePayload,
   type QueryResultPayload,
@@ -23,10 +25,12 @@ import { previewCell, previewColumns } from '../export/cells';
 import { deliveryFor, planExport } from '../export/plan';
 import { cancelChatExports, ownFormats } from '../export/service';
 import type { DataDescription } from '../intent/describe';
-import { parserRouter, type MessageRouter, type Routed } from '../intent/router';
+import { type AgentTools, parserRouter, type MessageRouter, type Routed } from '../intent/router';
+import { log } from '../log';
 import {
   choice,
   chooseResults,
+  flattenReplies,
   confirmExport,
   exportDescription,
   formatOptions,
@@ -44,6 +48,8 @@ export interface ChatMessageView {
   role: 'user' | 'assistant';
   content: string;
   payload: MessagePayload | null;
+  /** How an assistant message was answered (path, model calls, tokens, steps), when known. */
+  meta: MessageMeta | null;
   createdAt: Date;
 }
 
@@ -58,6 +64,7 @@ function toView(message: Message): ChatMessageView {
     role: message.role === 'user' ? 'user' : 'assistant',
     content: message.content,
     payload,
+    meta: message.meta ? (messageMetaSchema.safeParse(JSON.parse(message.meta)).data ?? null) : null,
     createdAt: message.createdAt,
   };
 }
@@ -96,6 +103,7 @@ function storeReply(app: AppServices, chat: Chat, reply: Reply): Promise<Message
       role: 'assistant',
       content: reply.content,
       payload: reply.payload ? JSON.stringify(reply.payload) : null,
+      meta: reply.meta ? JSON.stringify(reply.meta) : null,
       queryRunId: reply.queryRunId ?? null,
     },
   });
@@ -136,10 +144,36 @@ export async function sendMessage(
   const chat = input.chatId
     ? await requireChat(app, user, input.chatId)
     : await app.db.chat.create({ data: { userId: user.id, title: chatTitle(input.text) } });
-  const routed = await router(app, user, chat, input.text, onText);
-  let reply = await replyOrRefusal(() => answer(app, user, chat, routed));
-  if (routed.fallbackReason) reply = { ...reply, content: `${routed.fallbackReason} ${reply.content}` };
-  return saveExchange(app, chat, input.text, reply);
+  // Queries the model runs on the way are results of this chat, shown in the order they ran.
+  const shown: Reply[] = [];
+  const tools: AgentTools = {
+    async runQuery(query) {
+      const ran = await replyOrRefusal(() => runQuery(app, user, chat, query));
+      if (ran.payload?.kind !== 'result') return { ok: false, error: ran.content };
+      shown.push(ran);
+      const { position, totalRows, rows } = ran.payload;
+      return { ok: true, position, columns: ran.columns ?? [], rowCount: totalRows, rows };
+    },
+  };
+  const routed = await router(app, user, chat, input.text, onText, tools);
+  const final = routed.action.kind === 'done' ? [] : [await replyOrRefusal(() => answer(app, user, chat, routed))];
+  const replies = flattenReplies([...shown, ...final]);
+  if (routed.fallbackReason)
+    replies[0] = { ...replies[0]!, content: `${routed.fallbackReason} ${replies[0]!.content}` };
+  const meta: MessageMeta = {
+    path: routed.source,
+    modelCalls: routed.usage?.modelCalls ?? 0,
+    promptTokens: routed.usage?.promptTokens ?? 0,
+    completionTokens: routed.usage?.completionTokens ?? 0,
+    steps: routed.steps ?? [],
+  };
+  if (meta.path === 'model' || meta.modelCalls > 0)
+    log.info({ chatId: chat.id, userId: user.id, ...meta, steps: meta.steps.length }, 'message answered');
+  const last = replies.length - 1;
+  replies[last] = { ...replies[last]!, meta };
+  let chained: Reply | undefined;
+  for (const reply of replies.reverse()) chained = { ...reply, followUp: chained };
+  return saveExchange(app, chat, input.text, chained!);
 }
 
 /** A chip was clicked: the same outcome as typing it, but structured and checked. */
@@ -173,7 +207,18 @@ async function answer(app: AppServices, user: SessionUser, chat: Chat, routed: R
     case 'reply':
       return { content: action.text, payload: null };
     case 'clarify':
-      return { content: action.question, payload: null };
+      // A click sends the option as the person's next message.
+      if (!action.options) return { content: action.question, payload: null };
+      return choice(
+        action.question,
+        action.options.map((option) => ({
+          label: option,
+          description: null,
+          action: { kind: 'send' as const, text: option },
+        })),
+      );
+    case 'done':
+      return { content: 'Done.', payload: null };
     case 'query':
       return runQuery(app, user, chat, action.query);
     case 'intent':
@@ -328,6 +373,7 @@ async function runQuery(app: AppServices, user: SessionUser, chat: Chat, query: 
       bytesLimited: preview.bytesLimited,
       cutCells: preview.cutCells,
     }),
+    columns: preview.columns,
     payload: {
       kind: 'result',
       queryRunId: run.id,

@@ -1,6 +1,5 @@
 import type { DataSource, QueryColumn } from '../query/data-source';
 import type { SqlDialect } from '../query/guard';
-import { allowedTables } from '../query/service';
 import { log } from '../log';
 
 // What the offline reader knows of a data source: its tables, their columns with a role, and for
@@ -51,36 +50,59 @@ function roleOf(column: QueryColumn, sample: string[]): ColumnRole {
   return 'other';
 }
 
-async function readTable(dataSource: DataSource, table: string): Promise<CatalogTable> {
-  const quotedTable = quoteIdentifier(table);
-  const { columns } = await dataSource.preview(`SELECT * FROM ${quotedTable} LIMIT 0`, 0);
-  const read: CatalogColumn[] = [];
-  for (const column of columns) {
-    let sample: string[] = [];
-    if (column.kind === 'text' || column.kind === 'unknown') {
-      const quoted = quoteIdentifier(column.name);
-      const preview = await dataSource.preview(
-        `SELECT DISTINCT ${quoted} FROM (SELECT ${quoted} FROM ${quotedTable} LIMIT ${SAMPLE_ROWS}) AS sample WHERE ${quoted} IS NOT NULL LIMIT ${MAX_VALUES + 1}`,
-        MAX_VALUES + 1,
-      );
-      sample = preview.rows.map((row) => String(row[0]));
+/** Text columns sampled per statement: their samples come back together, within one preview. */
+const COLUMNS_PER_SAMPLE = 20;
+
+/**
+ * Up to MAX_VALUES + 1 distinct values of each text column, from its table's first SAMPLE_ROWS rows:
+ * one UNION ALL statement for many columns (a statement costs a query process on SQLite), run
+ * through the guard like any query.
+ */
+async function sampleValues(
+  dataSource: DataSource,
+  columns: Array<{ table: string; column: string }>,
+): Promise<Map<string, string[]>> {
+  const samples = new Map<string, string[]>();
+  for (let start = 0; start < columns.length; start += COLUMNS_PER_SAMPLE) {
+    const batch = columns.slice(start, start + COLUMNS_PER_SAMPLE);
+    const sql = batch
+      .map(({ table, column }, index) => {
+        const quoted = quoteIdentifier(column);
+        return `SELECT ${index} AS "column_index", "value" FROM (SELECT DISTINCT CAST(${quoted} AS TEXT) AS "value" FROM (SELECT ${quoted} FROM ${quoteIdentifier(table)} LIMIT ${SAMPLE_ROWS}) AS "rows" WHERE ${quoted} IS NOT NULL LIMIT ${MAX_VALUES + 1}) AS "sample_${index}"`;
+      })
+      .join(' UNION ALL ');
+    const preview = await dataSource.preview(sql, batch.length * (MAX_VALUES + 1));
+    for (const [index, value] of preview.rows) {
+      const { table, column } = batch[Number(index)]!;
+      const key = `${table}.${column}`;
+      samples.set(key, [...(samples.get(key) ?? []), String(value)]);
     }
-    const role = roleOf(column, sample);
-    read.push({
-      name: column.name,
-      role,
-      values: role === 'text' && sample.length > 0 && sample.length <= MAX_VALUES ? sample : null,
-    });
   }
-  return { name: table, columns: read };
+  return samples;
 }
 
-/** Reads the catalog now: every allowed table's columns and sampled values. */
+/** Reads the catalog now: every allowed table's columns (one round trip) and sampled text values. */
 export async function readCatalog(dataSource: DataSource): Promise<SchemaCatalog> {
-  const tables = await allowedTables(dataSource);
-  const read: CatalogTable[] = [];
-  for (const table of tables) read.push(await readTable(dataSource, table));
-  return { dialect: dataSource.dialect, tables: read };
+  const described = await dataSource.describeTables();
+  const textColumns = described.flatMap(({ table, columns }) =>
+    columns
+      .filter((column) => column.kind === 'text' || column.kind === 'unknown')
+      .map((column) => ({ table, column: column.name })),
+  );
+  const samples = await sampleValues(dataSource, textColumns);
+  const tables = described.map(({ table, columns }) => ({
+    name: table,
+    columns: columns.map((column) => {
+      const sample = samples.get(`${table}.${column.name}`) ?? [];
+      const role = roleOf(column, sample);
+      return {
+        name: column.name,
+        role,
+        values: role === 'text' && sample.length > 0 && sample.length <= MAX_VALUES ? sample : null,
+      };
+    }),
+  }));
+  return { dialect: dataSource.dialect, tables };
 }
 
 const cached = new WeakMap<DataSource, { catalog: Promise<SchemaCatalog>; readAt: number }>();

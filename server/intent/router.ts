@@ -1,4 +1,6 @@
+import type { AgentStep } from '@/lib/chat-message';
 import type { Intent, QuerySpec } from '@/lib/intent';
+import type { ColumnKind } from '../query/data-source';
 import type { AppServices } from '../app-services';
 import type { SessionUser } from '../auth/service';
 import type { Chat } from '../db/client';
@@ -16,13 +18,36 @@ export type RoutedAction =
   | { kind: 'query'; query: QuerySpec }
   | { kind: 'save'; name: string }
   | { kind: 'reply'; text: string }
-  | { kind: 'clarify'; question: string };
+  | { kind: 'clarify'; question: string; options: string[] | null }
+  /** The model's queries already answered the message (shown as they ran): nothing more to do. */
+  | { kind: 'done' };
 
 export interface Routed {
   action: RoutedAction;
   source: 'model' | 'parser';
   /** Why the parser answered although a model is configured; said once in the reply. */
   fallbackReason: string | null;
+  /** What the model did on the way (queries it ran, errors it corrected), for the collapsible steps. */
+  steps?: AgentStep[];
+  /** What the model path cost: calls and the tokens the API reported. */
+  usage?: { modelCalls: number; promptTokens: number; completionTokens: number };
+}
+
+/** How a query the model ran went, as the chat ran it (a result the person sees, or the error). */
+export type QueryOutcome =
+  | {
+      ok: true;
+      position: number;
+      columns: Array<{ name: string; kind: ColumnKind }>;
+      rowCount: number;
+      /** The first rows as shown in the chat (the model gets them only when the operator allows). */
+      rows: unknown[][];
+    }
+  | { ok: false; error: string };
+
+/** What the chat lends a router for one message: running a query as a result of this chat. */
+export interface AgentTools {
+  runQuery(query: QuerySpec): Promise<QueryOutcome>;
 }
 
 /** Messages that ask to see data: a description they hold is read even when it cannot be resolved. */
@@ -73,6 +98,7 @@ export type MessageRouter = (
   chat: Chat,
   text: string,
   onText?: (delta: string) => void,
+  tools?: AgentTools,
 ) => Promise<Routed>;
 
 export const parserRouter: MessageRouter = async (app, _user, _chat, text) => ({

@@ -24,6 +24,10 @@ export function getMessageRouter(): MessageRouter {
         model: env.OPENAI_MODEL,
         timeoutMs: env.OPENAI_TIMEOUT_MS,
         stream: env.OPENAI_STREAM,
+        maxCalls: env.OPENAI_MAX_CALLS,
+        maxCorrections: env.OPENAI_MAX_CORRECTIONS,
+        promptTables: env.OPENAI_PROMPT_TABLES,
+        shareRows: env.OPENAI_SHARE_ROWS,
       })
     : offlineRouter;
   return cached;

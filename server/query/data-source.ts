@@ -51,6 +51,8 @@ export interface DataSource {
   dialect: SqlDialect;
   /** Tables users may query: the allow-list the SQL guard checks against. */
   listTables(): Promise<string[]>;
+  /** Each allowed table's columns with their kinds, from the database's own catalog (one round trip). */
+  describeTables(): Promise<Array<{ table: string; columns: QueryColumn[] }>>;
   /** The guard's decision on a statement, as this database reads it; throws SqlRefusedError with a sentence. */
   check(sql: string): Promise<GuardedSql>;
   /** The first `limit` rows and the total row count, from one snapshot. */

@@ -261,6 +261,26 @@ export function createPostgresDataSource(
 
     listTables: allowedTables,
 
+    async describeTables() {
+      const allowed = await allowedTables();
+      // Trusted code: the columns of the allowed tables of public, from pg_attribute, in column order.
+      const result = await pool.query<{ table_name: string; column_name: string; type_oid: number }>(
+        `SELECT c.relname AS table_name, a.attname AS column_name, a.atttypid::int AS type_oid
+           FROM pg_catalog.pg_attribute a
+           JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = 'public' AND c.relname = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
+          ORDER BY c.relname, a.attnum`,
+        [allowed],
+      );
+      return allowed.map((table) => ({
+        table,
+        columns: result.rows
+          .filter((row) => row.table_name === table)
+          .map((row) => ({ name: row.column_name, kind: KIND_BY_TYPE_OID[row.type_oid] ?? 'unknown' })),
+      }));
+    },
+
     check: guard,
 
     async preview(sql, limit) {

@@ -17,26 +17,6 @@ export function allowedTables(dataSource: DataSource): Promise<string[]> {
   return tables;
 }
 
-const schemasBySource = new WeakMap<DataSource, Promise<Array<{ table: string; columns: string[] }>>>();
-
-/** Each allowed table with its columns: what the model is told it may query. Read once per source. */
-export function tableSchemas(dataSource: DataSource): Promise<Array<{ table: string; columns: string[] }>> {
-  let schemas = schemasBySource.get(dataSource);
-  if (!schemas) {
-    schemas = allowedTables(dataSource).then((tables) =>
-      Promise.all(
-        tables.map(async (table) => ({
-          table,
-          columns: (await dataSource.preview(`SELECT * FROM ${table} LIMIT 0`, 0)).columns.map((column) => column.name),
-        })),
-      ),
-    );
-    schemasBySource.set(dataSource, schemas);
-    schemas.catch(() => schemasBySource.delete(dataSource));
-  }
-  return schemas;
-}
-
 /** The guard's decision on a statement, made by the data source as its database reads it. */
 export async function checkSql(dataSource: DataSource, sql: string): Promise<GuardedSql> {
   try {

@@ -10,6 +10,7 @@ function loadOnFirstUse(dialect: SqlDialect, load: () => Promise<DataSource>): D
   return {
     dialect,
     listTables: async () => (await source()).listTables(),
+    describeTables: async () => (await source()).describeTables(),
     check: async (sql) => (await source()).check(sql),
     verify: async () => (await source()).verify(),
     preview: async (sql, limit) => (await source()).preview(sql, limit),

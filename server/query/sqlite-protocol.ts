@@ -6,6 +6,7 @@ import type { CellValue, QueryColumn } from '../export/values';
 
 export type QueryRequest =
   | { kind: 'tables' }
+  | { kind: 'describe' }
   | { kind: 'check'; sql: string }
   | { kind: 'preview'; sql: string; limit: number; cellChars: number; maxBytes: number }
   | { kind: 'open'; sql: string }
@@ -26,6 +27,7 @@ export interface DeclaredColumn {
 
 export type QueryReply =
   | { kind: 'tables'; tables: string[] }
+  | { kind: 'described'; tables: Array<{ table: string; columns: DeclaredColumn[] }> }
   | { kind: 'checked'; tables: string[] }
   | {
       kind: 'preview';

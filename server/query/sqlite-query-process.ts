@@ -134,6 +134,16 @@ function answer(message: QueryRequest): void {
     case 'tables':
       send({ kind: 'tables', tables: guard.allowedTables(db) });
       return;
+    case 'describe':
+      // Trusted code, not user SQL: each allowed table's declared columns, as SQLite reports them.
+      send({
+        kind: 'described',
+        tables: guard.allowedTables(db).map((table) => ({
+          table,
+          columns: columnsOf(db.prepare(`SELECT * FROM "${table.replaceAll('"', '""')}" LIMIT 0`)),
+        })),
+      });
+      return;
     case 'check':
       prepare(message.sql);
       send({ kind: 'checked', tables });

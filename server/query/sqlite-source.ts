@@ -350,6 +350,11 @@ export function createSqliteDataSource(
       return (await ask({ kind: 'tables' }, 'tables')).tables;
     },
 
+    async describeTables() {
+      const reply = await ask({ kind: 'describe' }, 'described');
+      return reply.tables.map(({ table, columns }) => ({ table, columns: toColumns(columns) }));
+    },
+
     async check(sql) {
       const statement = trimStatement(sql);
       // A check leaves nothing behind in the process (no transaction, no cursor), so the spare does it

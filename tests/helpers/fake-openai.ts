@@ -9,6 +9,8 @@ export interface ScriptedAnswer {
   delayMs?: number;
   text?: string;
   toolCall?: { name: string; arguments: string };
+  /** Several tool calls in one answer (parallel tool calls), in order. */
+  toolCalls?: Array<{ name: string; arguments: string }>;
   /** Into how many chunks the tool call's arguments are split when streaming. */
   pieces?: number;
   /** A body sent as it is (for broken answers). */
@@ -18,7 +20,7 @@ export interface ScriptedAnswer {
 export interface RecordedRequest {
   model: string;
   stream: boolean;
-  messages: Array<{ role: string; content: string }>;
+  messages: Array<{ role: string; content: string; tool_call_id?: string; tool_calls?: unknown[] }>;
   tools: Array<{ type: string; function: { name: string; parameters: unknown } }>;
 }
 
@@ -47,6 +49,7 @@ export async function startFakeOpenAI(
 ): Promise<FakeOpenAI> {
   const queue: Array<ScriptedAnswer | ((request: RecordedRequest) => ScriptedAnswer | Promise<ScriptedAnswer>)> = [];
   const requests: RecordedRequest[] = [];
+  let callCount = 0;
 
   const server = createServer(async (request: IncomingMessage, response: ServerResponse) => {
     if (request.method !== 'POST' || !request.url?.endsWith('/chat/completions')) {
@@ -55,7 +58,9 @@ export async function startFakeOpenAI(
     }
     const body = JSON.parse(await readBody(request)) as RecordedRequest;
     requests.push(body);
-    const next = queue.shift() ?? fallbackAnswer ?? { text: 'Hello!' };
+    // With nothing scripted, a model that has just seen a tool's result has nothing to add.
+    const afterTool = body.messages.at(-1)?.role === 'tool';
+    const next = queue.shift() ?? fallbackAnswer ?? (afterTool ? { text: '' } : { text: 'Hello!' });
     const answer = typeof next === 'function' ? await next(body) : next;
     if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
     if (response.destroyed) return;
@@ -72,15 +77,16 @@ export async function startFakeOpenAI(
       return;
     }
     const base = { id: 'chatcmpl-test', created: Math.floor(Date.now() / 1000), model: body.model };
-    const toolCalls = answer.toolCall
-      ? [
-          {
-            id: 'call_1',
+    const scriptedCalls = answer.toolCalls ?? (answer.toolCall ? [answer.toolCall] : []);
+    const callIds = scriptedCalls.map(() => `call_${++callCount}`);
+    const toolCalls =
+      scriptedCalls.length > 0
+        ? scriptedCalls.map((call, index) => ({
+            id: callIds[index]!,
             type: 'function',
-            function: { name: answer.toolCall.name, arguments: answer.toolCall.arguments },
-          },
-        ]
-      : undefined;
+            function: { name: call.name, arguments: call.arguments },
+          }))
+        : undefined;
     if (!body.stream) {
       response.writeHead(200, { 'content-type': 'application/json' }).end(
         JSON.stringify({
@@ -93,7 +99,7 @@ export async function startFakeOpenAI(
               message: { role: 'assistant', content: answer.text ?? null, tool_calls: toolCalls, refusal: null },
             },
           ],
-          usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+          usage: { prompt_tokens: 100, completion_tokens: 10, total_tokens: 110 },
         }),
       );
       return;
@@ -105,16 +111,18 @@ export async function startFakeOpenAI(
       );
     send({ role: 'assistant', content: '' });
     for (const piece of answer.text ? split(answer.text, 3) : []) send({ content: piece });
-    if (answer.toolCall) {
+    scriptedCalls.forEach((call, index) => {
       send({
-        tool_calls: [
-          { index: 0, id: 'call_1', type: 'function', function: { name: answer.toolCall.name, arguments: '' } },
-        ],
+        tool_calls: [{ index, id: callIds[index], type: 'function', function: { name: call.name, arguments: '' } }],
       });
-      for (const piece of split(answer.toolCall.arguments, answer.pieces ?? 4))
-        send({ tool_calls: [{ index: 0, function: { arguments: piece } }] });
-    }
-    send({}, answer.toolCall ? 'tool_calls' : 'stop');
+      for (const piece of split(call.arguments, answer.pieces ?? 4))
+        send({ tool_calls: [{ index, function: { arguments: piece } }] });
+    });
+    send({}, scriptedCalls.length > 0 ? 'tool_calls' : 'stop');
+    // Usage comes in a last chunk with no choices, as the API sends it with stream_options.include_usage.
+    response.write(
+      `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: 100, completion_tokens: 10, total_tokens: 110 } })}\n\n`,
+    );
     response.end('data: [DONE]\n\n');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -137,6 +145,8 @@ export const toolCall = (name: string, args: object) => ({ toolCall: { name, arg
 export async function standInModelAnswer(request: RecordedRequest): Promise<ScriptedAnswer> {
   const { parseIntent } = await import('@/server/intent/parser');
   const { understandMessage } = await import('@/server/intent/understand');
+  // After a tool's result, a good model stops here: the query is shown, nothing more to say.
+  if (request.messages.at(-1)?.role === 'tool') return { text: '' };
   const text = [...request.messages].reverse().find((message) => message.role === 'user')?.content ?? '';
   const tables = [...(request.messages[0]?.content ?? '').matchAll(/^- (\w+)\(/gm)].map((match) => match[1]!);
   const intent = parseIntent(text);
