@@ -73,3 +73,37 @@ describe.each([
     expect(records).toHaveLength(orders);
   });
 });
+
+describe('the OpenAI path in the browser', () => {
+  const app = inject('modelApp');
+  let browser: Browser;
+  let page: Page;
+  beforeAll(async () => {
+    ({ browser, page } = await openBrowserPage());
+    await signInAsDemo(page, app.baseUrl);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('a clarification comes with options; clicking one sends it as the next message', async () => {
+    const customers = countInDataSource(app.dataDir, 'SELECT count(*) FROM customers');
+    expect(await ask(page, 'show me the stuff')).toBe('Which table do you mean?');
+    const options = page.locator('[data-message="assistant"]').last().getByRole('button');
+    await expect(options.allTextContents()).resolves.toEqual(['show customers', 'show events', 'show order_items']);
+    await options.filter({ hasText: 'show customers' }).click();
+    await page.locator('[data-message="user"]').last().getByText('show customers').waitFor();
+    await page
+      .getByText(`${customers.toLocaleString('en-US')} rows. Showing the first 100.`)
+      .last()
+      .waitFor();
+    // Which path answered, and what it cost, is shown under the answer.
+    await expect(
+      page
+        .locator('[data-message="assistant"]')
+        .last()
+        .getByText(/^Model · 2 calls/)
+        .count(),
+    ).resolves.toBe(1);
+  });
+});

@@ -158,5 +158,11 @@ export async function standInModelAnswer(request: RecordedRequest): Promise<Scri
   const understood = understandMessage(text, tables);
   if (understood.kind === 'query')
     return toolCall('run_query', { sql: understood.sql, title: understood.title ?? null });
+  // "show me the stuff": a good model asks which table, with the tables as options to click.
+  if (/^\s*(show|list)\b/i.test(text))
+    return toolCall('ask_clarification', {
+      question: 'Which table do you mean?',
+      options: tables.slice(0, 3).map((table) => `show ${table}`),
+    });
   return { text: 'I can query the tables and export results as CSV or JSON.' };
 }
