@@ -37,11 +37,17 @@ export type EncodableFormat = 'csv' | 'json';
  */
 export function encodingRuntime(stringify: typeof csvStringify) {
   const EXACT_NUMBER = /^-?\d+(\.\d+)?$/;
-  /** Text a spreadsheet would run as a formula (OWASP CSV injection): =, +, -, @, tab, CR. */
-  function startsLikeFormula(text: string): boolean {
-    // Character codes, not a regular expression: this runs for every text cell of every CSV.
+  /** Text a spreadsheet reads as a number (sign, digits, point, exponent): never a formula. */
+  const PLAIN_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+  /**
+   * Text a spreadsheet would run as a formula (OWASP CSV injection): it starts with = or @, or with
+   * + or - and is not a plain number ("-2327.54" stays as it is), or with a tab or CR.
+   */
+  function runsAsFormula(text: string): boolean {
+    // Character codes first: this runs for every text cell of every CSV.
     const first = text.charCodeAt(0);
-    return first === 61 || first === 43 || first === 45 || first === 64 || first === 9 || first === 13;
+    if (first === 61 || first === 64 || first === 9 || first === 13) return true;
+    return (first === 43 || first === 45) && !PLAIN_NUMBER.test(text);
   }
   const JSON_FORMAT_VERSION = 1;
 
@@ -49,36 +55,36 @@ export function encodingRuntime(stringify: typeof csvStringify) {
     return kind === 'integer' || kind === 'decimal' || kind === 'float';
   }
 
-  /** Plain text of a value, or null for SQL NULL. Numbers keep every digit the database gave. */
+  /**
+   * Plain text of a value, or null for SQL NULL. Numbers keep every digit the database gave; float
+   * NaN and ±Infinity keep their names (they are values, not NULL).
+   */
   function cellText(value: CellValue): string | null {
     if (value === null || value === undefined) return null;
     if (typeof value === 'string') return value;
-    if (typeof value === 'number') return Number.isFinite(value) ? String(value) : null;
+    if (typeof value === 'number') return String(value);
     if (typeof value === 'bigint') return value.toString();
     if (typeof value === 'boolean') return value ? 'true' : 'false';
     if (value instanceof Date) return value.toISOString();
     return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
   }
 
-  /** A CSV field: NULL → empty; formula-like text gets a leading apostrophe unless it is a number. */
-  function csvCell(value: CellValue, kind: ColumnKind, neutraliseFormulas: boolean): string {
+  /**
+   * A CSV field, or null for SQL NULL (written as nothing; an empty string is written as "", as
+   * psql's COPY does). Text a spreadsheet would run as a formula gets a leading apostrophe.
+   */
+  function csvCell(value: CellValue, neutraliseFormulas: boolean): string | null {
     const text = cellText(value);
-    if (text === null) return '';
-    if (
-      neutraliseFormulas &&
-      typeof value === 'string' &&
-      startsLikeFormula(text) &&
-      !(isNumericKind(kind) && EXACT_NUMBER.test(text))
-    ) {
-      return `'${text}`;
-    }
+    if (text === null) return null;
+    if (neutraliseFormulas && typeof value === 'string' && runsAsFormula(text)) return `'${text}`;
     return text;
   }
 
   /** A JSON value's source text. Integers and decimals are written as number literals digit for digit. */
   function jsonValue(value: CellValue, kind: ColumnKind): string {
     if (value === null || value === undefined) return 'null';
-    if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
+    // NaN and ±Infinity have no JSON number: they are written as the strings "NaN", "Infinity", "-Infinity".
+    if (typeof value === 'number') return Number.isFinite(value) ? String(value) : JSON.stringify(String(value));
     if (typeof value === 'bigint') return value.toString();
     if (typeof value === 'boolean') return value ? 'true' : 'false';
     if (typeof value === 'string' && isNumericKind(kind) && EXACT_NUMBER.test(value)) return value;
@@ -86,16 +92,20 @@ export function encodingRuntime(stringify: typeof csvStringify) {
   }
 
   function createCsvEncoder(columns: QueryColumn[], options: EncoderOptions): ExportEncoder {
-    // RFC 4180: CRLF between records; fields with a comma, quote, CR or LF are quoted.
-    const csvOptions = { record_delimiter: 'windows', quoted_match: ['\n', '\r'] };
+    // RFC 4180: CRLF between records; fields with a comma, quote, CR or LF are quoted, and so is an
+    // empty string, so that it differs from NULL.
+    const csvOptions = { record_delimiter: 'windows', quoted_match: ['\n', '\r', /^$/] };
+    // A one-column record holding NULL would be a blank line, which readers skip (pandas drops the
+    // row): there NULL is written as "" like an empty string, the one place the two read the same.
+    const oneColumn = columns.length === 1;
+    const field = (value: CellValue) => csvCell(value, options.neutraliseFormulas) ?? (oneColumn ? '' : null);
     return {
       start: () =>
-        (options.csvByteOrderMark ? '\ufeff' : '') + stringify([columns.map((column) => column.name)], csvOptions),
+        (options.csvByteOrderMark ? '\ufeff' : '') +
+        stringify([columns.map((column) => csvCell(column.name, options.neutraliseFormulas))], csvOptions),
       batch: (rows) =>
         stringify(
-          rows.map((row) =>
-            columns.map((column, index) => csvCell(row[index] ?? null, column.kind, options.neutraliseFormulas)),
-          ),
+          rows.map((row) => columns.map((_, index) => field(row[index] ?? null))),
           csvOptions,
         ),
       skip: () => undefined,
@@ -103,12 +113,20 @@ export function encodingRuntime(stringify: typeof csvStringify) {
     };
   }
 
-  /** JSON object keys must differ: a second "id" becomes "id_2". */
+  /**
+   * JSON object keys must differ: a second "id" becomes "id_2", never a name the result already has
+   * (with "a", "a" and "a_2", the second "a" becomes "a_3").
+   */
   function uniqueKeys(names: string[]): string[] {
+    const taken = new Set(names);
     const seen = new Set<string>();
     return names.map((name) => {
       let key = name;
-      for (let suffix = 2; seen.has(key); suffix++) key = `${name}_${suffix}`;
+      if (seen.has(key)) {
+        let suffix = 2;
+        while (taken.has(`${name}_${suffix}`) || seen.has(`${name}_${suffix}`)) suffix++;
+        key = `${name}_${suffix}`;
+      }
       seen.add(key);
       return key;
     });
@@ -165,6 +183,7 @@ export function encodingRuntime(stringify: typeof csvStringify) {
     isNumericKind,
     cellText,
     csvCell,
+    runsAsFormula,
     jsonValue,
     createCsvEncoder,
     uniqueKeys,

@@ -11,9 +11,20 @@ import { cellText, isNumericKind } from './cells';
 
 /** Excel's last row is 1,048,576: one header plus this many data rows per sheet. */
 const MAX_DATA_ROWS_PER_SHEET = 1_048_575;
-const ISO_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+/** A date and time as databases write it: ISO 8601 or with a space, with or without a zone. */
+const ISO_TIMESTAMP = /^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d(:?\d\d)?)?$/;
+
+/** Milliseconds since 1970 of a timestamp text; one without a zone is read as UTC (the report time zone). */
+function timestampMs(text: string): number {
+  const zone = /(Z|[+-]\d\d(:?\d\d)?)$/.exec(text.slice(19))?.[0];
+  const base = text.replace(' ', 'T');
+  if (!zone) return Date.parse(`${base}Z`);
+  if (/^[+-]\d\d$/.test(zone)) return Date.parse(`${base}:00`);
+  return Date.parse(base);
+}
 const EXACT_NUMBER = /^-?\d+(\.\d+)?$/;
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** Excel keeps 15 significant digits: a number with more goes in as its exact text. */
+const EXCEL_DIGITS = 15;
 // Dates before 1900-03-01 fall in Excel's 1900 leap-year bug; they stay ISO text.
 const FIRST_EXCEL_DATE_MS = Date.UTC(1900, 2, 1);
 const MS_PER_DAY = 86_400_000;
@@ -25,20 +36,45 @@ const STYLE_DATE = 2;
 /** A typed cell: numbers as numbers, timestamps as dates, everything else as text. */
 type XlsxValue = { number: number; date?: boolean } | { text: string } | { boolean: boolean } | null;
 
+/**
+ * The number a spreadsheet can hold exactly for this decimal text, else null: at most 15 significant
+ * digits, within double range, and not a tiny value that would become 0.
+ */
+export function spreadsheetNumber(text: string): number | null {
+  const digits = text.replace(/^-/, '').replace('.', '').replace(/^0+/, '');
+  const significant = digits.replace(/0+$/, '').length;
+  if (significant > EXCEL_DIGITS) return null;
+  const number = Number(text);
+  if (!Number.isFinite(number) || (number === 0 && significant > 0)) return null;
+  return number;
+}
+
+/** A JavaScript number as a cell: integers beyond 15 digits and NaN/±Infinity go in as text. */
+function numberValue(value: number): XlsxValue {
+  if (!Number.isFinite(value)) return { text: String(value) };
+  if (Number.isInteger(value) && Math.abs(value) >= 10 ** EXCEL_DIGITS) return { text: String(value) };
+  return { number: value };
+}
+
 function xlsxValue(value: CellValue, column: QueryColumn): XlsxValue {
   if (value === null || value === undefined) return null;
-  if (typeof value === 'number') return Number.isFinite(value) ? { number: value } : null;
+  if (typeof value === 'number') return numberValue(value);
   if (typeof value === 'boolean') return { boolean: value };
   if (value instanceof Date) return dateValue(value.getTime(), value.toISOString());
-  if (typeof value === 'bigint')
-    return value <= MAX_SAFE && value >= -MAX_SAFE ? { number: Number(value) } : { text: value.toString() };
+  if (typeof value === 'bigint') {
+    const number = spreadsheetNumber(value.toString());
+    return number === null ? { text: value.toString() } : { number };
+  }
   if (typeof value === 'string') {
-    if (isNumericKind(column.kind) && EXACT_NUMBER.test(value)) return { number: Number(value) };
+    if (isNumericKind(column.kind) && EXACT_NUMBER.test(value)) {
+      const number = spreadsheetNumber(value);
+      return number === null ? { text: value } : { number };
+    }
     if (
       (column.kind === 'timestamp' || column.kind === 'text' || column.kind === 'unknown') &&
       ISO_TIMESTAMP.test(value)
     )
-      return dateValue(Date.parse(value), value);
+      return dateValue(timestampMs(value), value);
     return { text: value };
   }
   return { text: cellText(value) ?? '' };
@@ -52,9 +88,10 @@ function dateValue(ms: number, text: string): XlsxValue {
 const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
 
 /**
- * Text for an XML text node. Control characters XML 1.0 forbids, and CR (XML readers turn CRLF into
- * LF), become Excel's _xHHHH_ escapes; a literal _xHHHH_ is protected the way Excel does it (_x005F_
- * for its underscore).
+ * Text for an XML text node. CR is written as the character reference &#13; (a raw CR would become LF
+ * in any XML reader; Excel's _x000D_ escape is shown literally by openpyxl, pandas and Gnumeric).
+ * Control characters XML 1.0 forbids become Excel's _xHHHH_ escapes (no reader can get them
+ * otherwise); a literal _xHHHH_ is protected the way Excel does it (_x005F_ for its underscore).
  */
 /** Characters that need any of the rewrites below; most text has none and is returned as it is. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding the control characters XML forbids is the point
@@ -65,9 +102,10 @@ function xmlText(text: string): string {
   return text
     .replace(/_(x[0-9A-Fa-f]{4}_)/g, '_x005F_$1')
     .replace(/[&<>"]/g, (character) => XML_ESCAPES[character]!)
+    .replace(/\r/g, '&#13;')
     .replace(
       // biome-ignore lint/suspicious/noControlCharactersInRegex: as above
-      /[\u0000-\u0008\u000B-\u000D\u000E-\u001F\uFFFE\uFFFF]/g,
+      /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g,
       (character) => `_x${character.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}_`,
     );
 }
@@ -99,14 +137,18 @@ function inlineStringXml(reference: string, text: string, styleAttribute = ''): 
  */
 function dataCellXml(reference: string, value: CellValue, column: QueryColumn): string {
   if (value === null || value === undefined) return '';
-  if (typeof value === 'number') return Number.isFinite(value) ? `<c r="${reference}"><v>${value}</v></c>` : '';
+  if (typeof value === 'number' && Number.isFinite(value) && Math.abs(value) < 10 ** EXCEL_DIGITS)
+    return `<c r="${reference}"><v>${value}</v></c>`;
   if (typeof value !== 'string') return cellXml(reference, xlsxValue(value, column));
-  if (isNumericKind(column.kind) && EXACT_NUMBER.test(value)) return `<c r="${reference}"><v>${Number(value)}</v></c>`;
+  if (isNumericKind(column.kind) && EXACT_NUMBER.test(value)) {
+    const number = spreadsheetNumber(value);
+    return number === null ? inlineStringXml(reference, value) : `<c r="${reference}"><v>${number}</v></c>`;
+  }
   if (
     (column.kind === 'timestamp' || column.kind === 'text' || column.kind === 'unknown') &&
     ISO_TIMESTAMP.test(value)
   ) {
-    const ms = Date.parse(value);
+    const ms = timestampMs(value);
     if (Number.isFinite(ms) && ms >= FIRST_EXCEL_DATE_MS)
       return `<c r="${reference}" s="${STYLE_DATE}"><v>${ms / MS_PER_DAY + EXCEL_EPOCH_DAYS}</v></c>`;
   }
@@ -131,8 +173,9 @@ function sheetStart(columns: QueryColumn[]): string {
   return `${XML_HEAD}<worksheet xmlns="${MAIN_NS}" xmlns:r="${REL_NS}"><sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>${widths ? `<cols>${widths}</cols>` : ''}<sheetData><row r="1" s="${STYLE_HEADER}" customFormat="1">${header}</row>`;
 }
 
-function sheetEnd(columns: QueryColumn[]): string {
-  return `</sheetData><autoFilter ref="A1:${columnLetters(Math.max(0, columns.length - 1))}1"/></worksheet>`;
+/** Closes a sheet; its auto-filter covers the header and every data row of the sheet. */
+function sheetEnd(columns: QueryColumn[], dataRows: number): string {
+  return `</sheetData><autoFilter ref="A1:${columnLetters(Math.max(0, columns.length - 1))}${dataRows + 1}"/></worksheet>`;
 }
 
 function packageParts(sheetNames: string[], columnCount: number): Array<[string, string]> {
@@ -360,7 +403,7 @@ export async function* encodeXlsx(
         if (sheetRows === maxRowsPerSheet) {
           if (building.length > 0) yield* sendPiece();
           yield* settle();
-          yield await zip.piece(sheetEnd(columns));
+          yield await zip.piece(sheetEnd(columns, sheetRows));
           yield await zip.end();
           yield* openSheet();
         }
@@ -376,7 +419,7 @@ export async function* encodeXlsx(
     }
     if (building.length > 0) yield* sendPiece();
     yield* settle();
-    yield await zip.piece(sheetEnd(columns));
+    yield await zip.piece(sheetEnd(columns, sheetRows));
     yield await zip.end();
     for (const [name, partXml] of packageParts(sheetNames, columns.length)) {
       yield zip.begin(name);

@@ -1,9 +1,9 @@
 // The fast CSV path on PostgreSQL: `COPY (…) TO STDOUT (FORMAT csv)` does the quoting in C, and the
 // SELECT around the user's query rewrites each value into the text the row path writes (csvCell), so
 // the bytes match csv-stringify's. COPY quotes exactly the fields csv-stringify quotes (those holding
-// , " CR or LF) with the same doubling of quotes; what differs is fixed here: empty strings become
-// NULL (COPY would write ""), and the server turns COPY's LF record ends into CRLF
-// (`crlfRecords` in postgres-source.ts). Tests compare both paths byte for byte on hostile values.
+// , " CR or LF, and empty strings, so that NULL alone is unquoted and empty) with the same doubling of
+// quotes; the server turns COPY's LF record ends into CRLF (`crlfRecords` in postgres-source.ts).
+// Tests compare both paths byte for byte on hostile values.
 // (On SQLite, formatting in SQL ran slower than JavaScript, so SQLite keeps the row path.)
 
 /**
@@ -17,13 +17,15 @@ export const POSTGRES_COPY_CSV_TYPES: ReadonlySet<number> = new Set([
 // Each expression evaluates its value once on the common path (PostgreSQL does not share repeated
 // subexpressions); regular expressions run only on rare values.
 
-/** First character is = + - @ tab or CR (by code point: cheaper than comparing strings). */
-const startsLikeFormula = (text: string) => `ascii(${text}) IN (61, 43, 45, 64, 9, 13)`;
+/**
+ * The row path's formula rule (runsAsFormula in encoding.ts): = @ tab or CR first, or + or - first
+ * and not a plain number. By code point first: the pattern runs only on text starting with + or -.
+ */
+const runsAsFormula = (text: string) =>
+  `(ascii(${text}) IN (61, 64, 9, 13) OR (ascii(${text}) IN (43, 45) AND ${text} !~ '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$'))`;
 
 function textField(text: string, neutraliseFormulas: boolean): string {
-  return neutraliseFormulas
-    ? `CASE WHEN ${startsLikeFormula(text)} THEN '''' || ${text} ELSE nullif(${text}, '') END`
-    : `nullif(${text}, '')`;
+  return neutraliseFormulas ? `CASE WHEN ${runsAsFormula(text)} THEN '''' || ${text} ELSE ${text} END` : text;
 }
 
 function copyField(value: string, typeOid: number, neutraliseFormulas: boolean): string {

@@ -61,13 +61,20 @@ const QUERY_CANCELED = '57014';
 // fractional digit (a Date would keep only milliseconds). The session runs in UTC with ISO dates.
 const TIMESTAMPTZ = 1184;
 const TIMESTAMP = 1114;
-const DATE = 1082;
 const isoTimestamp = (value: string) => value.replace(' ', 'T').replace(/\+00(:00)?$/, 'Z');
+/**
+ * Types whose driver value a file can write as it is: booleans, bytea, integers, floats and numeric
+ * (int8 and numeric arrive as exact text). Every other type — json and jsonb, arrays, intervals,
+ * geometry, ranges, uuid, inet, enums — stays PostgreSQL's own text form (JSON text for json/jsonb):
+ * the driver would turn them into objects no writer can put in a cell.
+ */
+const DRIVER_PARSED_TYPES: ReadonlySet<number> = new Set([16, 17, 20, 21, 23, 26, 700, 701, 1700]);
+const asText = (value: string) => value;
 const typeParsers = {
   getTypeParser: (oid: number, format?: 'text' | 'binary') => {
-    if (oid === DATE) return (value: string) => value;
     if (oid === TIMESTAMPTZ || oid === TIMESTAMP) return isoTimestamp;
-    return pg.types.getTypeParser(oid, format);
+    if (DRIVER_PARSED_TYPES.has(oid)) return pg.types.getTypeParser(oid, format);
+    return asText;
   },
 } as pg.CustomTypesConfig;
 
@@ -157,7 +164,9 @@ export function createPostgresDataSource(
   options: Partial<DataSourceOptions> = {},
 ): DataSource {
   const { maxCellBytes = DEFAULT_MAX_CELL_BYTES, allowPrivileged = false } = options;
-  const pool = new pg.Pool({ connectionString, max: 10, types: typeParsers });
+  // Rows of user queries are read through cursors with typeParsers; the pool keeps the driver's own parsers
+  // for the app's queries of the catalog (role checks read arrays as arrays).
+  const pool = new pg.Pool({ connectionString, max: 10 });
   // A server restart or a killed backend ends connections with an 'error' event, idle or in use;
   // unheard, it would crash the process. The query in flight fails on its own; the pool replaces
   // the connection.

@@ -149,28 +149,3 @@ describe('JSON encoder', () => {
     expect(JSON.parse(encoder.start() + encoder.batch([[1, 2]]) + encoder.end())).toEqual([{ id: 1, id_2: 2 }]);
   });
 });
-
-describe('the encoding runtime the SQLite query processes run from source text', () => {
-  it('is self-contained: evaluated alone it encodes exactly like the server', async () => {
-    const { runInNewContext } = await import('node:vm');
-    const { stringify } = await import('csv-stringify/sync');
-    const { encodingRuntime } = await import('@/server/export/encoding');
-    // Nothing but its own source, csv-stringify and the globals (Date passed in so instanceof works across contexts).
-    const isolated = runInNewContext(`const __name = (fn) => fn; (${encodingRuntime.toString()})`, { Buffer, Date })(
-      stringify,
-    ) as ReturnType<typeof encodingRuntime>;
-    for (const format of ['csv', 'json'] as const) {
-      const here =
-        format === 'csv'
-          ? createCsvEncoder(columns, DEFAULT_ENCODER_OPTIONS)
-          : createJsonEncoder(columns, { query: 'q', title: 't', generatedAt: new Date(0) });
-      const there = isolated.createEncoder(
-        format,
-        columns,
-        { ...DEFAULT_ENCODER_OPTIONS, includeMetadata: true },
-        { query: 'q', title: 't', generatedAt: new Date(0) },
-      );
-      expect(render(there, 5)).toBe(render(here, 5));
-    }
-  });
-});

@@ -101,7 +101,7 @@ describe('XLSX writer', () => {
     expect(sheet.getRow(1).getCell(30).value).toBe('c29');
     expect(sheet.getRow(1).getCell(1).font?.bold).toBe(true);
     expect(sheet.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
-    expect(sheet.autoFilter).toBe('A1:AD1');
+    expect(sheet.autoFilter).toBe('A1:AD11');
     // Excel decodes _xHHHH_ escapes (ECMA-376 ST_Xstring); exceljs's reader does not, so decode as Excel does.
     const asExcelReads = (value: unknown) =>
       String(value ?? '').replace(/_x([0-9A-F]{4})_/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
