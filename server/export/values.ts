@@ -9,6 +9,7 @@ export type ColumnKind =
   | 'boolean'
   | 'timestamp'
   | 'date'
+  | 'time'
   | 'text'
   | 'binary'
   | 'unknown';

@@ -30,11 +30,19 @@ const FIRST_EXCEL_DATE_MS = Date.UTC(1900, 2, 1);
 const MS_PER_DAY = 86_400_000;
 const EXCEL_EPOCH_DAYS = 25_569; // 1970-01-01 as an Excel serial day
 
+/** Rows read before a sheet starts, to size its columns. */
+const SAMPLE_ROWS = 200;
 const STYLE_HEADER = 1;
 const STYLE_DATE = 2;
+/** A timestamp with fractions of a second, shown to the millisecond. */
+const STYLE_DATE_FRACTION = 3;
+const STYLE_DAY = 4;
+const STYLE_TIME = 5;
+const ISO_DAY = /^\d{4}-\d\d-\d\d$/;
+const TIME_OF_DAY = /^(\d\d):(\d\d):(\d\d(?:\.\d+)?)$/;
 
 /** A typed cell: numbers as numbers, timestamps as dates, everything else as text. */
-type XlsxValue = { number: number; date?: boolean } | { text: string } | { boolean: boolean } | null;
+type XlsxValue = { number: number; style?: number } | { text: string } | { boolean: boolean } | null;
 
 /**
  * The number a spreadsheet can hold exactly for this decimal text, else null: at most 15 significant
@@ -70,6 +78,8 @@ function xlsxValue(value: CellValue, column: QueryColumn): XlsxValue {
       const number = spreadsheetNumber(value);
       return number === null ? { text: value } : { number };
     }
+    const dayOrTime = dayOrTimeValue(value, column.kind);
+    if (dayOrTime) return dayOrTime;
     if (
       (column.kind === 'timestamp' || column.kind === 'text' || column.kind === 'unknown') &&
       ISO_TIMESTAMP.test(value)
@@ -80,9 +90,20 @@ function xlsxValue(value: CellValue, column: QueryColumn): XlsxValue {
   return { text: cellText(value) ?? '' };
 }
 
-function dateValue(ms: number, text: string): XlsxValue {
+function dateValue(ms: number, text: string, style = /\.\d/.test(text) ? STYLE_DATE_FRACTION : STYLE_DATE): XlsxValue {
   if (!Number.isFinite(ms) || ms < FIRST_EXCEL_DATE_MS) return { text };
-  return { number: ms / MS_PER_DAY + EXCEL_EPOCH_DAYS, date: true };
+  return { number: ms / MS_PER_DAY + EXCEL_EPOCH_DAYS, style };
+}
+
+/** A date or a time of day as a spreadsheet value: `date` columns as days, `time` columns as a fraction of one. */
+function dayOrTimeValue(text: string, kind: QueryColumn['kind']): XlsxValue | null {
+  if (kind === 'date' && ISO_DAY.test(text)) return dateValue(Date.parse(`${text}T00:00:00Z`), text, STYLE_DAY);
+  const time = kind === 'time' ? TIME_OF_DAY.exec(text) : null;
+  if (time) {
+    const seconds = Number(time[1]) * 3600 + Number(time[2]) * 60 + Number(time[3]);
+    return { number: seconds / 86_400, style: STYLE_TIME };
+  }
+  return null;
 }
 
 const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
@@ -121,7 +142,7 @@ function cellXml(reference: string, value: XlsxValue, style = 0): string {
   const styleAttribute = style ? ` s="${style}"` : '';
   if (value === null) return style ? `<c r="${reference}"${styleAttribute}/>` : '';
   if ('number' in value)
-    return `<c r="${reference}"${value.date ? ` s="${STYLE_DATE}"` : styleAttribute}><v>${value.number}</v></c>`;
+    return `<c r="${reference}"${value.style ? ` s="${value.style}"` : styleAttribute}><v>${value.number}</v></c>`;
   if ('boolean' in value) return `<c r="${reference}" t="b"${styleAttribute}><v>${value.boolean ? 1 : 0}</v></c>`;
   return inlineStringXml(reference, value.text, styleAttribute);
 }
@@ -144,13 +165,15 @@ function dataCellXml(reference: string, value: CellValue, column: QueryColumn): 
     const number = spreadsheetNumber(value);
     return number === null ? inlineStringXml(reference, value) : `<c r="${reference}"><v>${number}</v></c>`;
   }
+  if (column.kind === 'date' || column.kind === 'time') return cellXml(reference, xlsxValue(value, column));
   if (
     (column.kind === 'timestamp' || column.kind === 'text' || column.kind === 'unknown') &&
     ISO_TIMESTAMP.test(value)
   ) {
     const ms = timestampMs(value);
+    const style = value.length > 19 && value[19] === '.' ? STYLE_DATE_FRACTION : STYLE_DATE;
     if (Number.isFinite(ms) && ms >= FIRST_EXCEL_DATE_MS)
-      return `<c r="${reference}" s="${STYLE_DATE}"><v>${ms / MS_PER_DAY + EXCEL_EPOCH_DAYS}</v></c>`;
+      return `<c r="${reference}" s="${style}"><v>${ms / MS_PER_DAY + EXCEL_EPOCH_DAYS}</v></c>`;
   }
   return inlineStringXml(reference, value);
 }
@@ -160,12 +183,33 @@ const MAIN_NS = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
 const REL_NS = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
 const PACKAGE_REL_NS = 'http://schemas.openxmlformats.org/package/2006/relationships';
 
-function sheetStart(columns: QueryColumn[]): string {
+/** Characters a cell shows: dates in their format, numbers and text as written (long text wraps at 60). */
+function shownLength(value: CellValue, column: QueryColumn): number {
+  const typed = xlsxValue(value, column);
+  if (typed === null) return 0;
+  if ('boolean' in typed) return 5;
+  if ('number' in typed) {
+    if (typed.style === STYLE_DATE) return 19;
+    if (typed.style === STYLE_DATE_FRACTION) return 23;
+    if (typed.style === STYLE_DAY) return 10;
+    if (typed.style === STYLE_TIME) return 8;
+    return String(typed.number).length;
+  }
+  return typed.text.length;
+}
+
+/** Column widths from the header and a sample of the first rows, so dates and long values never show ###. */
+export function columnWidths(columns: QueryColumn[], sample: CellValue[][]): number[] {
+  return columns.map((column, index) => {
+    let widest = column.name.length;
+    for (const row of sample) widest = Math.max(widest, shownLength(row[index] ?? null, column));
+    return Math.min(60, Math.max(10, widest + 2));
+  });
+}
+
+function sheetStart(columns: QueryColumn[], widthsOf: number[]): string {
   const widths = columns
-    .map(
-      (column, index) =>
-        `<col min="${index + 1}" max="${index + 1}" width="${Math.min(60, Math.max(10, column.name.length + 2))}" customWidth="1"/>`,
-    )
+    .map((_, index) => `<col min="${index + 1}" max="${index + 1}" width="${widthsOf[index] ?? 10}" customWidth="1"/>`)
     .join('');
   const header = columns
     .map((column, index) => cellXml(`${columnLetters(index)}1`, { text: column.name }, STYLE_HEADER))
@@ -204,7 +248,7 @@ function packageParts(sheetNames: string[], columnCount: number): Array<[string,
     ],
     [
       'xl/styles.xml',
-      `${XML_HEAD}<styleSheet xmlns="${MAIN_NS}"><numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm:ss"/></numFmts><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/><xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>`,
+      `${XML_HEAD}<styleSheet xmlns="${MAIN_NS}"><numFmts count="4"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm:ss"/><numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm:ss.000"/><numFmt numFmtId="166" formatCode="yyyy-mm-dd"/><numFmt numFmtId="167" formatCode="hh:mm:ss"/></numFmts><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="6"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/><xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/><xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/><xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/><xf numFmtId="167" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>`,
     ],
   ];
 }
@@ -369,12 +413,23 @@ export async function* encodeXlsx(
   const zip = new ZipWriter();
   const sheetNames: string[] = [];
   let sheetRows = 0;
+  const batches = rows[Symbol.asyncIterator]();
+  // The first SAMPLE_ROWS rows, whatever the batches, size the columns (so the bytes never depend on
+  // the batch size); they are then written like the rest.
+  const early: CellValue[][][] = [];
+  let exhausted = false;
+  let widths: number[] = [];
+  const allBatches = async function* () {
+    yield* early;
+    if (exhausted) return;
+    for (let next = await batches.next(); !next.done; next = await batches.next()) yield next.value;
+  };
 
   const openSheet = async function* () {
     sheetNames.push(sheetNames.length === 0 ? 'Export' : `Export (${sheetNames.length + 1})`);
     sheetRows = 0;
     yield zip.begin(`xl/worksheets/sheet${sheetNames.length}.xml`);
-    yield await zip.piece(sheetStart(columns));
+    yield await zip.piece(sheetStart(columns, widths));
   };
 
   // While one full piece is deflated on libuv's thread pool, the next is built here in the other
@@ -395,10 +450,21 @@ export async function* encodeXlsx(
   };
 
   try {
+    let sampled = 0;
+    while (sampled < SAMPLE_ROWS) {
+      const next = await batches.next();
+      if (next.done) {
+        exhausted = true;
+        break;
+      }
+      early.push(next.value);
+      sampled += next.value.length;
+    }
+    widths = columnWidths(columns, early.flat().slice(0, SAMPLE_ROWS));
     yield* openSheet();
     // Rows go to the ZIP in pieces of at least `pieceBytes` bytes, cut after a row and never where
     // a batch happened to end: the bytes do not depend on the batch size.
-    for await (const batch of rows) {
+    for await (const batch of allBatches()) {
       for (const row of batch) {
         if (sheetRows === maxRowsPerSheet) {
           if (building.length > 0) yield* sendPiece();

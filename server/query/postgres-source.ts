@@ -47,6 +47,7 @@ const KIND_BY_TYPE_OID: Record<number, ColumnKind> = {
   701: 'float',
   1700: 'decimal',
   1082: 'date',
+  1083: 'time',
   1114: 'timestamp',
   1184: 'timestamp',
   17: 'binary',

@@ -82,8 +82,8 @@ const TYPES: Array<[string, string, string, 'text' | 'number' | 'date' | 'boolea
   ['varchar(10)', "'café'", 'café', 'text'],
   ['char(4)', "'ab'", 'ab  ', 'text'],
   ['bytea', "'\\x'::bytea", '', 'text'],
-  ['date', "'2025-02-03'", '2025-02-03', 'text'],
-  ['time', "'04:05:06.789'", '04:05:06.789', 'text'],
+  ['date', "'2025-02-03'", '2025-02-03', 'date'],
+  ['time', "'04:05:06.789'", '04:05:06.789', 'date'],
   ['timetz', "'04:05:06+02'", '04:05:06+02', 'text'],
   ['timestamp', "'2025-02-03 04:05:06.123456'", '2025-02-03T04:05:06.123456', 'date'],
   ['timestamptz', "'2025-02-03 04:05:06+00'", '2025-02-03T04:05:06Z', 'date'],
@@ -161,7 +161,13 @@ describe('every PostgreSQL type × CSV, JSON, XLSX × stream and job', () => {
     });
 
     it(`XLSX by ${delivery}: exact numbers a spreadsheet can hold, exact text for the rest, dates as dates`, async () => {
-      const rows = await xlsxRows(await exportOf(services, user, sql, 'xlsx', delivery));
+      const bytes = await exportOf(services, user, sql, 'xlsx', delivery);
+      const rows = await xlsxRows(bytes);
+      // Columns are as wide as their values (a timestamp shows whole, never ###), not only their header.
+      const workbook = new ExcelJS.Workbook();
+      await workbook.xlsx.load(bytes as unknown as ArrayBuffer);
+      const timestampColumn = TYPES.findIndex(([type]) => type === 'timestamp') + 1;
+      expect(workbook.worksheets[0]!.getColumn(timestampColumn).width).toBeGreaterThanOrEqual(25);
       expect(rows[0]).toEqual(columns);
       TYPES.forEach(([, , text, held], index) => {
         const cell = rows[1]![index];

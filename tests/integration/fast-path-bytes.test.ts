@@ -57,6 +57,12 @@ async function expectSameBytes(
 }
 
 const HOSTILE_TEXT = [
+  // Plain numbers as text are never neutralised; a sign before anything else is.
+  '-2327.54',
+  '+1e5',
+  '-.5',
+  '+1 555 0100',
+  '-',
   'plain',
   '',
   ' leading and trailing ',
@@ -235,7 +241,8 @@ describe('PostgreSQL: CSV records formatted by the database and sent with COPY g
               label,
               label.slice(0, 40),
               index % 3 === 0 ? null : index % 2 === 0,
-              index % 4 === 0 ? Buffer.alloc(90, index) : null,
+              // Bytes, empty bytes ("" on both paths, like an empty string) and NULL.
+              index % 4 === 0 ? Buffer.alloc(90, index) : index % 4 === 1 ? Buffer.alloc(0) : null,
               -index,
               (index % 2 ? '-' : '') + String(2n ** 62n + BigInt(index)),
               (index - 300) / 7,
