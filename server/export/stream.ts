@@ -1,7 +1,7 @@
 import type { ExportFormat } from '@/lib/export-request';
 import type { DataSource, EncodedStream, RowStream } from '../query/data-source';
 import { createEncoder, type EncoderOptions, type ExportEncoder, type ExportMetadata } from './encoders';
-import { encodeXlsx } from './xlsx';
+import { type CutCounter, encodeXlsx } from './xlsx';
 
 /** Encoded text, a batch at a time, with the number of rows each piece holds. */
 async function* encodeRows(rows: RowStream, encoder: ExportEncoder): AsyncGenerator<{ text: string; rows: number }> {
@@ -19,9 +19,10 @@ export async function* encodeFile(
   options: EncoderOptions,
   metadata: ExportMetadata,
   onRows: (count: number) => void,
+  cuts?: CutCounter,
 ): AsyncGenerator<Uint8Array> {
   if (format === 'xlsx') {
-    yield* encodeXlsx(rows, onRows);
+    yield* encodeXlsx(rows, onRows, undefined, undefined, cuts);
     return;
   }
   for await (const piece of encodeRows(rows, createEncoder(format, rows.columns, options, metadata))) {
@@ -55,11 +56,12 @@ export async function openEncodedFile(
   options: EncoderOptions,
   metadata: ExportMetadata,
   onRows: (count: number) => void,
+  cuts?: CutCounter,
 ): Promise<EncodedFile> {
   if (format !== 'xlsx' && dataSource.streamEncoded) {
     const encoded = await dataSource.streamEncoded(sql, { format, options, metadata });
     if (encoded) return { chunks: encodedBytes(encoded, onRows), close: () => encoded.close() };
   }
   const rows = await dataSource.stream(sql);
-  return { chunks: encodeFile(format, rows, options, metadata, onRows), close: () => rows.close() };
+  return { chunks: encodeFile(format, rows, options, metadata, onRows, cuts), close: () => rows.close() };
 }

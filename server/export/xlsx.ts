@@ -138,16 +138,35 @@ function columnLetters(index: number): string {
   return letters;
 }
 
-function cellXml(reference: string, value: XlsxValue, style = 0): string {
+function cellXml(reference: string, value: XlsxValue, style = 0, cuts?: CutCounter): string {
   const styleAttribute = style ? ` s="${style}"` : '';
   if (value === null) return style ? `<c r="${reference}"${styleAttribute}/>` : '';
   if ('number' in value)
     return `<c r="${reference}"${value.style ? ` s="${value.style}"` : styleAttribute}><v>${value.number}</v></c>`;
   if ('boolean' in value) return `<c r="${reference}" t="b"${styleAttribute}><v>${value.boolean ? 1 : 0}</v></c>`;
-  return inlineStringXml(reference, value.text, styleAttribute);
+  return inlineStringXml(reference, value.text, styleAttribute, cuts);
 }
 
-function inlineStringXml(reference: string, text: string, styleAttribute = ''): string {
+/** Excel's limit for the text of one cell; longer text is cut and ends with this marker. */
+export const EXCEL_CELL_CHARS = 32_767;
+const CUT_MARKER = '…[cut: Excel holds 32,767 characters a cell]';
+
+/** Cells cut to fit Excel, counted for the file's manifest. */
+export interface CutCounter {
+  cells: number;
+}
+
+function fitToCell(text: string, cuts: CutCounter | undefined): string {
+  if (text.length <= EXCEL_CELL_CHARS) return text;
+  if (cuts) cuts.cells++;
+  let end = EXCEL_CELL_CHARS - CUT_MARKER.length;
+  // Never split a surrogate pair.
+  if (/[\uD800-\uDBFF]/.test(text[end - 1] ?? '')) end--;
+  return text.slice(0, end) + CUT_MARKER;
+}
+
+function inlineStringXml(reference: string, fullText: string, styleAttribute = '', cuts?: CutCounter): string {
+  const text = fitToCell(fullText, cuts);
   const preserve = /^\s|\s$|\n/.test(text) ? ' xml:space="preserve"' : '';
   return `<c r="${reference}" t="inlineStr"${styleAttribute}><is><t${preserve}>${xmlText(text)}</t></is></c>`;
 }
@@ -156,16 +175,16 @@ function inlineStringXml(reference: string, text: string, styleAttribute = ''): 
  * A data cell's XML straight from the value, the same as `cellXml(reference, xlsxValue(…))`: numbers,
  * text and timestamp text, nearly every cell, skip the intermediate object (the hot path).
  */
-function dataCellXml(reference: string, value: CellValue, column: QueryColumn): string {
+function dataCellXml(reference: string, value: CellValue, column: QueryColumn, cuts: CutCounter): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number' && Number.isFinite(value) && Math.abs(value) < 10 ** EXCEL_DIGITS)
     return `<c r="${reference}"><v>${value}</v></c>`;
-  if (typeof value !== 'string') return cellXml(reference, xlsxValue(value, column));
+  if (typeof value !== 'string') return cellXml(reference, xlsxValue(value, column), 0, cuts);
   if (isNumericKind(column.kind) && EXACT_NUMBER.test(value)) {
     const number = spreadsheetNumber(value);
-    return number === null ? inlineStringXml(reference, value) : `<c r="${reference}"><v>${number}</v></c>`;
+    return number === null ? inlineStringXml(reference, value, '', cuts) : `<c r="${reference}"><v>${number}</v></c>`;
   }
-  if (column.kind === 'date' || column.kind === 'time') return cellXml(reference, xlsxValue(value, column));
+  if (column.kind === 'date' || column.kind === 'time') return cellXml(reference, xlsxValue(value, column), 0, cuts);
   if (
     (column.kind === 'timestamp' || column.kind === 'text' || column.kind === 'unknown') &&
     ISO_TIMESTAMP.test(value)
@@ -175,7 +194,7 @@ function dataCellXml(reference: string, value: CellValue, column: QueryColumn): 
     if (Number.isFinite(ms) && ms >= FIRST_EXCEL_DATE_MS)
       return `<c r="${reference}" s="${style}"><v>${ms / MS_PER_DAY + EXCEL_EPOCH_DAYS}</v></c>`;
   }
-  return inlineStringXml(reference, value);
+  return inlineStringXml(reference, value, '', cuts);
 }
 
 const XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n';
@@ -407,6 +426,7 @@ export async function* encodeXlsx(
   onRows: (count: number) => void,
   maxRowsPerSheet = MAX_DATA_ROWS_PER_SHEET,
   pieceBytes = PIECE_BYTES,
+  cuts: CutCounter = { cells: 0 },
 ): AsyncGenerator<Uint8Array> {
   const columns = rows.columns;
   const letters = columns.map((_, index) => columnLetters(index));
@@ -477,7 +497,7 @@ export async function* encodeXlsx(
         const rowNumber = sheetRows + 1;
         let rowXml = `<row r="${rowNumber}">`;
         for (let index = 0; index < columns.length; index++)
-          rowXml += dataCellXml(`${letters[index]}${rowNumber}`, row[index] ?? null, columns[index]!);
+          rowXml += dataCellXml(`${letters[index]}${rowNumber}`, row[index] ?? null, columns[index]!, cuts);
         building.write(`${rowXml}</row>`);
         if (building.length >= pieceBytes) yield* sendPiece();
       }

@@ -55,6 +55,8 @@ export async function* zipQueryResults(
       bytes: number;
       sha256: string;
       empty: boolean;
+      /** XLSX cells cut at Excel's 32,767 characters (CSV and JSON keep every value whole). */
+      cutCells: number;
     }> = [];
     // Loaded on first use: the server does not carry jszip until someone asks for a ZIP.
     const { default: JSZip } = await import('jszip');
@@ -69,6 +71,7 @@ export async function* zipQueryResults(
         rows += count;
         onRows(count);
       };
+      const cuts = { cells: 0 };
       const encoded = await openEncodedFile(
         dataSource,
         member.sql,
@@ -76,6 +79,7 @@ export async function* zipQueryResults(
         options,
         { query: member.sql, title: member.title, generatedAt: new Date() },
         countRows,
+        cuts,
       );
       try {
         for await (const chunk of encoded.chunks) {
@@ -99,6 +103,7 @@ export async function* zipQueryResults(
         bytes,
         sha256: hash.digest('hex'),
         empty: rows === 0,
+        cutCells: cuts.cells,
       });
       zip.file(name, createReadStream(file), { binary: true });
     }

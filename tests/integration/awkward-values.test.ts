@@ -4,12 +4,15 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
+import JSZip from 'jszip';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExportFormat } from '@/lib/export-request';
 import type { AppServices } from '@/server/app-services';
+import { DEFAULT_ENCODER_OPTIONS } from '@/server/export/encoders';
 import { planExport } from '@/server/export/plan';
 import { startExportDownload } from '@/server/export/service';
+import { zipQueryResults } from '@/server/export/zip';
 import { createInProcessExportJobs } from '@/server/jobs/export-jobs';
 import { openDataSource } from '@/server/query/sources';
 import { createTestApp, readOnlyRoleUrl, type TestApp, TEST_JOB_OPTIONS, tempDir } from '../helpers/databases';
@@ -287,6 +290,37 @@ describe.each(['sqlite', 'postgresql'] as const)('awkward values read back by re
     );
     expect(duplicates.header).toEqual(['a', 'a_3', 'a_2']);
     expect(duplicates.rows).toEqual([['1', '2', '3']]);
+  });
+
+  it("XLSX: a value longer than Excel's 32,767 characters is cut with a marker and counted; CSV keeps it whole", async () => {
+    const long = dialect === 'postgresql' ? "repeat('x', 40000)" : "replace(hex(zeroblob(20000)), '0', 'x')";
+    const sql = `SELECT ${long} AS long`;
+    const read = readWith('openpyxl', await exportOf(services, user, sql, 'xlsx', 'stream'), 'xlsx');
+    const cell = read.rows[0]![0] as string;
+    expect(cell).toHaveLength(32_767);
+    expect(cell.endsWith('…[cut: Excel holds 32,767 characters a cell]')).toBe(true);
+    const csv = (await exportOf(services, user, sql, 'csv', 'stream')).toString().split('\r\n')[1]!;
+    expect(csv).toHaveLength(40_000);
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of zipQueryResults(
+      services.dataSource,
+      [
+        { title: 'long', sql, format: 'xlsx' },
+        { title: 'long csv', sql, format: 'csv' },
+      ],
+      DEFAULT_ENCODER_OPTIONS,
+      new AbortController().signal,
+      () => undefined,
+    ))
+      chunks.push(chunk);
+    const zip = await JSZip.loadAsync(Buffer.concat(chunks));
+    const manifest = JSON.parse(await zip.file('manifest.json')!.async('string')) as {
+      files: Array<{ format: string; cutCells: number }>;
+    };
+    expect(manifest.files.map((file) => [file.format, file.cutCells])).toEqual([
+      ['xlsx', 1],
+      ['csv', 0],
+    ]);
   });
 
   it('XLSX: openpyxl and pandas read exact big numbers as text, line breaks as line breaks, a filter over the data', async () => {
