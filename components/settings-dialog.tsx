@@ -95,6 +95,15 @@ export function SettingsDialog({ open, onClose }: { open: boolean; onClose: () =
                 />
                 Include the query and row count in JSON files
               </label>
+              <label className={styles.choice}>
+                <input
+                  type="checkbox"
+                  name="jsonBigIntegersAsText"
+                  checked={draft.jsonBigIntegersAsText}
+                  onChange={(event) => setDraft({ ...draft, jsonBigIntegersAsText: event.target.checked })}
+                />
+                Write integers beyond 2^53 as text in JSON files (for JavaScript, which would round them)
+              </label>
             </fieldset>
           </>
         )}

@@ -11,6 +11,8 @@ export const preferencesSchema = z.object({
   includeMetadata: z.boolean(),
   /** A leading apostrophe on CSV text that a spreadsheet would run as a formula. */
   neutraliseFormulas: z.boolean(),
+  /** JSON integers beyond ±2^53 as strings (JavaScript's JSON.parse would round them). */
+  jsonBigIntegersAsText: z.boolean(),
 });
 export type Preferences = z.infer<typeof preferencesSchema>;
 
@@ -19,6 +21,7 @@ export const exportOptionsSchema = preferencesSchema.pick({
   csvByteOrderMark: true,
   includeMetadata: true,
   neutraliseFormulas: true,
+  jsonBigIntegersAsText: true,
 });
 export type ExportOptions = z.infer<typeof exportOptionsSchema>;
 
@@ -32,4 +35,5 @@ export const DEFAULT_PREFERENCES: Preferences = {
   csvByteOrderMark: false,
   includeMetadata: false,
   neutraliseFormulas: true,
+  jsonBigIntegersAsText: false,
 };

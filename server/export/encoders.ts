@@ -7,6 +7,7 @@ export const DEFAULT_ENCODER_OPTIONS: EncoderOptions = {
   csvByteOrderMark: false,
   neutraliseFormulas: true,
   includeMetadata: false,
+  jsonBigIntegersAsText: false,
 };
 
 // One instance for the server; the SQLite query processes build their own from the same source.

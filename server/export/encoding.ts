@@ -7,6 +7,8 @@ export interface EncoderOptions {
   neutraliseFormulas: boolean;
   /** JSON: `{"rows": [...], "metadata": {...}}` instead of a bare array. */
   includeMetadata: boolean;
+  /** JSON: integers beyond ±2^53 as strings, for readers that parse numbers as doubles (JavaScript). */
+  jsonBigIntegersAsText: boolean;
 }
 
 /** What the JSON metadata block says about the file, besides the row count it counts itself. */
@@ -23,8 +25,13 @@ export interface ExportMetadata {
 export interface ExportEncoder {
   start(): string;
   batch(rows: CellValue[][]): string;
-  /** Rows another encoder of the same file wrote in between (the JSON separators depend on them). */
-  skip(rowCount: number): void;
+  /**
+   * Rows another encoder of the same file wrote in between (the JSON separators depend on them), and
+   * the columns where it met integers beyond ±2^53 (the JSON metadata names them).
+   */
+  skip(rowCount: number, bigIntegerColumns?: readonly number[]): void;
+  /** Columns (by index) where this encoder met integers beyond ±2^53 so far. */
+  bigIntegerColumns(): number[];
   end(): string;
 }
 
@@ -109,8 +116,18 @@ export function encodingRuntime(stringify: typeof csvStringify) {
           csvOptions,
         ),
       skip: () => undefined,
+      bigIntegerColumns: () => [],
       end: () => '',
     };
+  }
+
+  const MAX_EXACT_DOUBLE = 9_007_199_254_740_992n;
+  /** An integer a double cannot hold exactly (beyond ±2^53): bigint, or exact integer text. */
+  function isBigInteger(value: CellValue, kind: ColumnKind): boolean {
+    if (typeof value === 'bigint') return value > MAX_EXACT_DOUBLE || value < -MAX_EXACT_DOUBLE;
+    if (typeof value !== 'string' || kind !== 'integer' || value.length < 16 || !/^-?\d+$/.test(value)) return false;
+    const integer = BigInt(value);
+    return integer > MAX_EXACT_DOUBLE || integer < -MAX_EXACT_DOUBLE;
   }
 
   /**
@@ -136,11 +153,27 @@ export function encodingRuntime(stringify: typeof csvStringify) {
    * One JSON document: an array of row objects, or with metadata `{"rows": [...], "metadata": {...}}`.
    * The metadata comes last because the row count is only known once every row is written.
    */
-  function createJsonEncoder(columns: QueryColumn[], metadata: ExportMetadata | null = null): ExportEncoder {
-    const keys = uniqueKeys(columns.map((column) => column.name)).map((key) => `${JSON.stringify(key)}:`);
+  function createJsonEncoder(
+    columns: QueryColumn[],
+    metadata: ExportMetadata | null = null,
+    bigIntegersAsText = false,
+  ): ExportEncoder {
+    const names = uniqueKeys(columns.map((column) => column.name));
+    const keys = names.map((key) => `${JSON.stringify(key)}:`);
+    const integerColumns = columns.flatMap((column, index) =>
+      column.kind === 'integer' || column.kind === 'unknown' || column.kind === 'decimal' ? [index] : [],
+    );
+    const big = new Set<number>();
     let rowsWritten = 0;
-    const objectOf = (row: CellValue[]) =>
-      `{${columns.map((column, index) => keys[index] + jsonValue(row[index] ?? null, column.kind)).join(',')}}`;
+    const objectOf = (row: CellValue[]) => {
+      const values = columns.map((column, index) => jsonValue(row[index] ?? null, column.kind));
+      for (const index of integerColumns) {
+        if (!isBigInteger(row[index] ?? null, columns[index]!.kind)) continue;
+        big.add(index);
+        if (bigIntegersAsText) values[index] = JSON.stringify(String(row[index]));
+      }
+      return `{${values.map((value, index) => keys[index] + value).join(',')}}`;
+    };
     return {
       start: () => (metadata ? '{"rows":[' : '['),
       batch: (rows) => {
@@ -148,9 +181,11 @@ export function encodingRuntime(stringify: typeof csvStringify) {
         for (const row of rows) text += (rowsWritten++ === 0 ? '\n' : ',\n') + objectOf(row);
         return text;
       },
-      skip: (rowCount) => {
+      skip: (rowCount, bigIntegerColumns = []) => {
         rowsWritten += rowCount;
+        for (const index of bigIntegerColumns) big.add(index);
       },
+      bigIntegerColumns: () => [...big].sort((a, b) => a - b),
       end: () => {
         const close = rowsWritten === 0 ? ']' : '\n]';
         if (!metadata) return `${close}\n`;
@@ -160,6 +195,9 @@ export function encodingRuntime(stringify: typeof csvStringify) {
           generatedAt: new Date(metadata.generatedAt).toISOString(),
           rowCount: rowsWritten,
           columns: columns.map((column) => ({ name: column.name, kind: column.kind })),
+          // Integers a double cannot hold: JavaScript's JSON.parse rounds them unless they are text.
+          bigIntegerColumns: [...big].sort((a, b) => a - b).map((index) => names[index]!),
+          bigIntegersAsText,
           formatVersion: JSON_FORMAT_VERSION,
         };
         return `${close},\n"metadata":${JSON.stringify(block)}}\n`;
@@ -175,7 +213,7 @@ export function encodingRuntime(stringify: typeof csvStringify) {
   ): ExportEncoder {
     return format === 'csv'
       ? createCsvEncoder(columns, options)
-      : createJsonEncoder(columns, options.includeMetadata ? metadata : null);
+      : createJsonEncoder(columns, options.includeMetadata ? metadata : null, options.jsonBigIntegersAsText);
   }
 
   return {

@@ -7,12 +7,14 @@ function toPreferences(record: {
   csvByteOrderMark: boolean;
   includeMetadata: boolean;
   neutraliseFormulas: boolean;
+  jsonBigIntegersAsText: boolean;
 }): Preferences {
   return {
     defaultFormat: (record.defaultFormat as ExportFormat | null) ?? null,
     csvByteOrderMark: record.csvByteOrderMark,
     includeMetadata: record.includeMetadata,
     neutraliseFormulas: record.neutraliseFormulas,
+    jsonBigIntegersAsText: record.jsonBigIntegersAsText,
   };
 }
 

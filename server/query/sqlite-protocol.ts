@@ -42,7 +42,7 @@ export type QueryReply =
     }
   | { kind: 'opened'; columns: DeclaredColumn[] }
   | { kind: 'encoder' }
-  | { kind: 'encoded'; text: string; rows: number; done: boolean }
+  | { kind: 'encoded'; text: string; rows: number; done: boolean; bigIntegerColumns: number[] }
   | { kind: 'batch'; rows: CellValue[][]; done: boolean; special: boolean }
   | { kind: 'error'; message: string; refused: boolean }
   | { kind: 'ready' };

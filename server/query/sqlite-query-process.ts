@@ -227,7 +227,8 @@ function answer(message: QueryRequest): void {
       }
       rowsSent += rows.length;
       if (message.encode) {
-        send({ kind: 'encoded', text: encoder!.batch(rows as CellValue[][]), rows: rows.length, done });
+        const text = encoder!.batch(rows as CellValue[][]);
+        send({ kind: 'encoded', text, rows: rows.length, done, bigIntegerColumns: encoder!.bigIntegerColumns() });
         return;
       }
       encoder?.skip(rows.length);

@@ -423,7 +423,7 @@ export function createSqliteDataSource(
           yield { rows: 0, bytes: Buffer.from(encoder.start()) };
           for await (const reply of replies) {
             if (reply.kind === 'encoded') {
-              encoder.skip(reply.rows);
+              encoder.skip(reply.rows, reply.bigIntegerColumns);
               if (reply.rows > 0) yield { rows: reply.rows, bytes: Buffer.from(reply.text) };
             } else if (reply.kind === 'batch') {
               if (reply.rows.length > 0)

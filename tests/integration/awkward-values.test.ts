@@ -14,6 +14,7 @@ import { planExport } from '@/server/export/plan';
 import { startExportDownload } from '@/server/export/service';
 import { zipQueryResults } from '@/server/export/zip';
 import { createInProcessExportJobs } from '@/server/jobs/export-jobs';
+import { updatePreferences } from '@/server/preferences/service';
 import { openDataSource } from '@/server/query/sources';
 import { createTestApp, readOnlyRoleUrl, type TestApp, TEST_JOB_OPTIONS, tempDir } from '../helpers/databases';
 import { newUser } from '../helpers/users';
@@ -290,6 +291,20 @@ describe.each(['sqlite', 'postgresql'] as const)('awkward values read back by re
     );
     expect(duplicates.header).toEqual(['a', 'a_3', 'a_2']);
     expect(duplicates.rows).toEqual([['1', '2', '3']]);
+  });
+
+  it('JSON for JavaScript: integers beyond 2^53 as text when asked, and the metadata names their columns', async () => {
+    await updatePreferences(app.db, user.id, { jsonBigIntegersAsText: true, includeMetadata: true });
+    try {
+      const document = JSON.parse((await exportOf(services, user, awkward, 'json', 'stream')).toString()) as {
+        rows: Array<Record<string, unknown>>;
+        metadata: { bigIntegerColumns: string[]; bigIntegersAsText: boolean };
+      };
+      expect(document.rows.map((row) => row.big)).toEqual(['9007199254740993', 1234567890123456, 42]);
+      expect(document.metadata).toMatchObject({ bigIntegerColumns: ['big'], bigIntegersAsText: true });
+    } finally {
+      await updatePreferences(app.db, user.id, { jsonBigIntegersAsText: false, includeMetadata: false });
+    }
   });
 
   it("XLSX: a value longer than Excel's 32,767 characters is cut with a marker and counted; CSV keeps it whole", async () => {

@@ -94,8 +94,8 @@ const HOSTILE_TEXT = [
 const OPTION_SETS: Array<[string, EncoderOptions]> = [
   ['default options', DEFAULT_ENCODER_OPTIONS],
   [
-    'formulas kept, a BOM and JSON metadata',
-    { neutraliseFormulas: false, csvByteOrderMark: true, includeMetadata: true },
+    'formulas kept, a BOM, JSON metadata and big integers as text',
+    { neutraliseFormulas: false, csvByteOrderMark: true, includeMetadata: true, jsonBigIntegersAsText: true },
   ],
 ];
 

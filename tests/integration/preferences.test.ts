@@ -20,6 +20,7 @@ describe.each(PROVIDERS)('export preferences, app database on %s', (provider) =>
       csvByteOrderMark: false,
       includeMetadata: false,
       neutraliseFormulas: true,
+      jsonBigIntegersAsText: false,
     });
     expect(await app.db.exportPreference.count({ where: { userId: session.user.id } })).toBe(0);
     await caller.preferences.update({ csvByteOrderMark: true });
@@ -28,6 +29,7 @@ describe.each(PROVIDERS)('export preferences, app database on %s', (provider) =>
       csvByteOrderMark: true,
       includeMetadata: false,
       neutraliseFormulas: true,
+      jsonBigIntegersAsText: false,
     });
     expect(await app.db.exportPreference.count({ where: { userId: session.user.id } })).toBe(1);
   });

@@ -73,7 +73,12 @@ describe('CSV encoder', () => {
 
   it('can leave formulas alone and add a byte-order mark for Excel when asked', () => {
     const text = render(
-      createCsvEncoder(columns, { csvByteOrderMark: true, neutraliseFormulas: false, includeMetadata: false }),
+      createCsvEncoder(columns, {
+        csvByteOrderMark: true,
+        neutraliseFormulas: false,
+        includeMetadata: false,
+        jsonBigIntegersAsText: false,
+      }),
       1_000,
     );
     expect(text.startsWith('\ufeffid,')).toBe(true);
@@ -135,6 +140,8 @@ describe('JSON encoder', () => {
       generatedAt: '2026-01-01T00:00:00.000Z',
       rowCount: 5,
       columns: columns.map((column) => ({ name: column.name, kind: column.kind })),
+      bigIntegerColumns: ['id'],
+      bigIntegersAsText: false,
       formatVersion: 1,
     });
     const empty = createJsonEncoder(columns, { query: 'q', title: 't', generatedAt: new Date(0) });
