@@ -308,7 +308,7 @@ export function describeData(text: string, catalog: SchemaCatalog, now: Date): D
       !REFERENCES.has(head.word) &&
       (!NOISE.has(head.word) || candidates.includes(tokens[headAt + 1]!));
     if (valueTables.length === 0 && !hasDate && !unknownHead) return null;
-    const words = candidates.map((token) => `"${token.raw}"`).join(', ');
+    const quoted = candidates.map((token) => `"${token.raw}"`).join(', ');
     const readings = valueTables.slice(0, 4).map(({ table, match }) => ({
       label: `${table.name} where ${match.column.name} is ${match.value}`,
       sql: `SELECT * FROM ${quoteIdentifier(table.name)} WHERE ${quoteIdentifier(match.column.name)} = ${sqlString(match.value)}`,
@@ -322,8 +322,8 @@ export function describeData(text: string, catalog: SchemaCatalog, now: Date): D
     return unclear(
       catalog,
       readings.length > 0
-        ? `I am not sure which data ${words} means: it could be ${readings.map((reading) => reading.label).join(', or ')}.`
-        : `I can't tell which table ${words} means offline.`,
+        ? `I am not sure which data ${quoted} means: it could be ${readings.map((reading) => reading.label).join(', or ')}.`
+        : `I can't tell which table ${quoted} means offline.`,
       null,
       readings.length > 0 ? [...new Set(valueTables.map(({ table }) => table.name))] : undefined,
       readings,
@@ -557,10 +557,10 @@ export function describeData(text: string, catalog: SchemaCatalog, now: Date): D
     (token) => !VALUE_GLUE.has(token.word) && !(dates && DATE_VERBS.has(token.word)),
   );
   if (unexplained.length > 0) {
-    const words = unexplained.map((token) => `"${token.raw}"`).join(', ');
+    const quoted = unexplained.map((token) => `"${token.raw}"`).join(', ');
     return unclear(
       catalog,
-      `I can't tell what ${words} means in ${table.name} offline.`,
+      `I can't tell what ${quoted} means in ${table.name} offline.`,
       describeUnderstanding(understanding),
       [table.name],
       [{ label: `all of ${table.name}`, sql: `SELECT * FROM ${quoteIdentifier(table.name)}` }],
