@@ -226,12 +226,32 @@ export function columnWidths(columns: QueryColumn[], sample: CellValue[][]): num
   });
 }
 
-function sheetStart(columns: QueryColumn[], widthsOf: number[]): string {
+/** Values that carry a time zone (Z or an offset): their dates are shown in UTC, and the header says so. */
+const ZONED_TIMESTAMP = /(Z|[+-]\d\d(:?\d\d)?)$/;
+
+/**
+ * The header of each column: its name, and " (UTC)" for timestamps that carried a zone in the sample
+ * (they are converted to UTC, so a reader in another zone knows what the times mean).
+ */
+export function headerNames(columns: QueryColumn[], sample: CellValue[][]): string[] {
+  return columns.map((column, index) => {
+    if (column.kind !== 'timestamp' && column.kind !== 'text' && column.kind !== 'unknown') return column.name;
+    const values = sample.map((row) => row[index]).filter((value) => value !== null && value !== undefined);
+    const zoned =
+      values.length > 0 &&
+      values.every(
+        (value) => typeof value === 'string' && ISO_TIMESTAMP.test(value) && ZONED_TIMESTAMP.test(value.slice(19)),
+      );
+    return zoned ? `${column.name} (UTC)` : column.name;
+  });
+}
+
+function sheetStart(columns: QueryColumn[], widthsOf: number[], names: string[]): string {
   const widths = columns
     .map((_, index) => `<col min="${index + 1}" max="${index + 1}" width="${widthsOf[index] ?? 10}" customWidth="1"/>`)
     .join('');
   const header = columns
-    .map((column, index) => cellXml(`${columnLetters(index)}1`, { text: column.name }, STYLE_HEADER))
+    .map((column, index) => cellXml(`${columnLetters(index)}1`, { text: names[index] ?? column.name }, STYLE_HEADER))
     .join('');
   return `${XML_HEAD}<worksheet xmlns="${MAIN_NS}" xmlns:r="${REL_NS}"><sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>${widths ? `<cols>${widths}</cols>` : ''}<sheetData><row r="1" s="${STYLE_HEADER}" customFormat="1">${header}</row>`;
 }
@@ -439,6 +459,7 @@ export async function* encodeXlsx(
   const early: CellValue[][][] = [];
   let exhausted = false;
   let widths: number[] = [];
+  let names: string[] = columns.map((column) => column.name);
   const allBatches = async function* () {
     yield* early;
     if (exhausted) return;
@@ -449,7 +470,7 @@ export async function* encodeXlsx(
     sheetNames.push(sheetNames.length === 0 ? 'Export' : `Export (${sheetNames.length + 1})`);
     sheetRows = 0;
     yield zip.begin(`xl/worksheets/sheet${sheetNames.length}.xml`);
-    yield await zip.piece(sheetStart(columns, widths));
+    yield await zip.piece(sheetStart(columns, widths, names));
   };
 
   // While one full piece is deflated on libuv's thread pool, the next is built here in the other
@@ -480,7 +501,12 @@ export async function* encodeXlsx(
       early.push(next.value);
       sampled += next.value.length;
     }
-    widths = columnWidths(columns, early.flat().slice(0, SAMPLE_ROWS));
+    const sample = early.flat().slice(0, SAMPLE_ROWS);
+    names = headerNames(columns, sample);
+    widths = columnWidths(
+      columns.map((column, index) => ({ ...column, name: names[index]! })),
+      sample,
+    );
     yield* openSheet();
     // Rows go to the ZIP in pieces of at least `pieceBytes` bytes, cut after a row and never where
     // a batch happened to end: the bytes do not depend on the batch size.

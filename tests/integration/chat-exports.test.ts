@@ -280,7 +280,14 @@ describe.each(PROVIDERS)('exports asked for in the chat (fallback parser), app d
     await workbook.xlsx.load(Buffer.from(await response.arrayBuffer()) as unknown as ArrayBuffer);
     const sheet = workbook.worksheets[0]!;
     expect(sheet.rowCount).toBe(counts.events! + 1);
-    expect(sheet.getRow(1).values).toEqual([undefined, 'id', 'customer_id', 'occurred_at', 'amount', 'description']);
+    expect(sheet.getRow(1).values).toEqual([
+      undefined,
+      'id',
+      'customer_id',
+      'occurred_at (UTC)',
+      'amount',
+      'description',
+    ]);
     expect(sheet.getRow(1).font?.bold).toBe(true);
     expect(sheet.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
     expect(sheet.autoFilter).toBeTruthy();
