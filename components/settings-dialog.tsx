@@ -16,6 +16,17 @@ const FORMAT_CHOICES: Array<{ value: ExportFormat | null; label: string }> = [
 ];
 
 /** Export settings: the same record "always use json" edits in the chat. */
+/** The on/off file preferences, one checkbox each, in the order the dialog shows them. */
+const FILE_OPTIONS = [
+  ['csvByteOrderMark', 'Add a byte-order mark to CSV files (helps Excel read accents)'],
+  ['neutraliseFormulas', 'Protect spreadsheets from formulas in CSV text (recommended)'],
+  ['includeMetadata', 'Include the query and row count in JSON files'],
+  [
+    'jsonBigIntegersAsText',
+    'Write integers beyond 2^53 as text in JSON files (for JavaScript, which would round them)',
+  ],
+] as const;
+
 export function SettingsDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -68,42 +79,17 @@ export function SettingsDialog({ open, onClose }: { open: boolean; onClose: () =
             </fieldset>
             <fieldset>
               <legend>Files</legend>
-              <label className={styles.choice}>
-                <input
-                  type="checkbox"
-                  name="csvByteOrderMark"
-                  checked={draft.csvByteOrderMark}
-                  onChange={(event) => setDraft({ ...draft, csvByteOrderMark: event.target.checked })}
-                />
-                Add a byte-order mark to CSV files (helps Excel read accents)
-              </label>
-              <label className={styles.choice}>
-                <input
-                  type="checkbox"
-                  name="neutraliseFormulas"
-                  checked={draft.neutraliseFormulas}
-                  onChange={(event) => setDraft({ ...draft, neutraliseFormulas: event.target.checked })}
-                />
-                Protect spreadsheets from formulas in CSV text (recommended)
-              </label>
-              <label className={styles.choice}>
-                <input
-                  type="checkbox"
-                  name="includeMetadata"
-                  checked={draft.includeMetadata}
-                  onChange={(event) => setDraft({ ...draft, includeMetadata: event.target.checked })}
-                />
-                Include the query and row count in JSON files
-              </label>
-              <label className={styles.choice}>
-                <input
-                  type="checkbox"
-                  name="jsonBigIntegersAsText"
-                  checked={draft.jsonBigIntegersAsText}
-                  onChange={(event) => setDraft({ ...draft, jsonBigIntegersAsText: event.target.checked })}
-                />
-                Write integers beyond 2^53 as text in JSON files (for JavaScript, which would round them)
-              </label>
+              {FILE_OPTIONS.map(([name, label]) => (
+                <label key={name} className={styles.choice}>
+                  <input
+                    type="checkbox"
+                    name={name}
+                    checked={draft[name]}
+                    onChange={(event) => setDraft({ ...draft, [name]: event.target.checked })}
+                  />
+                  {label}
+                </label>
+              ))}
             </fieldset>
           </>
         )}
